@@ -1,0 +1,284 @@
+//! Multi-document YAML streams: reading them into typed resources, writing them back.
+//!
+//! A stream may mix Istio resources with anything else (Services, Deployments, other
+//! projects' CRDs). Istio kinds are decoded strictly into their types; other documents
+//! are kept as JSON values, checked only for having `apiVersion` and `kind`.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::IstioResource;
+use crate::de::{FieldError, FieldErrorKind, FieldPath};
+use crate::yaml::{self, YamlError};
+
+/// One document of a stream.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Document {
+    /// An Istio resource, typed.
+    Istio(IstioResource),
+    /// Any other Kubernetes object, as written.
+    Other(Value),
+}
+
+impl Document {
+    /// Decodes one document.
+    ///
+    /// # Errors
+    /// Every problem found, each with its path.
+    pub fn from_value(v: Value) -> Result<Self, Vec<FieldError>> {
+        match IstioResource::from_value(&v)? {
+            Some(r) => Ok(Self::Istio(r)),
+            None => {
+                let mut errs = Vec::new();
+                if !v.is_object() {
+                    errs.push(FieldError {
+                        path: FieldPath::root(),
+                        kind: FieldErrorKind::WrongType {
+                            expected: "a Kubernetes object (a map with apiVersion and kind)",
+                            found: crate::de::describe(&v),
+                        },
+                    });
+                } else {
+                    for key in ["apiVersion", "kind"] {
+                        if !v.get(key).is_some_and(Value::is_string) {
+                            errs.push(FieldError {
+                                path: FieldPath::root().field(key),
+                                kind: FieldErrorKind::MissingField(key),
+                            });
+                        }
+                    }
+                }
+                if errs.is_empty() {
+                    Ok(Self::Other(v))
+                } else {
+                    Err(errs)
+                }
+            }
+        }
+    }
+
+    /// The document's kind.
+    pub fn kind(&self) -> &str {
+        match self {
+            Self::Istio(r) => r.kind(),
+            Self::Other(v) => v.get("kind").and_then(Value::as_str).unwrap_or(""),
+        }
+    }
+
+    /// The document's `namespace/name` (or just `name`), when it has one.
+    pub fn display_name(&self) -> Option<String> {
+        match self {
+            Self::Istio(r) => qualified(
+                r.metadata().namespace.as_deref(),
+                r.metadata().name.as_deref(),
+            ),
+            Self::Other(v) => name_of(v),
+        }
+    }
+}
+
+fn qualified(ns: Option<&str>, name: Option<&str>) -> Option<String> {
+    match (ns, name) {
+        (Some(ns), Some(n)) => Some(format!("{ns}/{n}")),
+        (None, Some(n)) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn name_of(v: &Value) -> Option<String> {
+    let meta = v.get("metadata")?;
+    qualified(
+        meta.get("namespace").and_then(Value::as_str),
+        meta.get("name").and_then(Value::as_str),
+    )
+}
+
+impl Serialize for Document {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Istio(r) => r.serialize(s),
+            Self::Other(v) => Canonical {
+                value: v,
+                top: true,
+            }
+            .serialize(s),
+        }
+    }
+}
+
+/// Serializes a JSON value with a stable key order, whatever the map type underneath:
+/// `apiVersion`, `kind`, `metadata` first at the top, then the rest sorted.
+struct Canonical<'a> {
+    value: &'a Value,
+    top: bool,
+}
+
+impl Serialize for Canonical<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.value {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                let rank = |k: &str| match (self.top, k) {
+                    (true, "apiVersion") => 0,
+                    (true, "kind") => 1,
+                    (true, "metadata") => 2,
+                    _ => 3,
+                };
+                keys.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
+                let mut map = s.serialize_map(Some(keys.len()))?;
+                for k in keys {
+                    map.serialize_entry(
+                        k,
+                        &Canonical {
+                            value: &m[k],
+                            top: false,
+                        },
+                    )?;
+                }
+                map.end()
+            }
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for x in items {
+                    seq.serialize_element(&Canonical {
+                        value: x,
+                        top: false,
+                    })?;
+                }
+                seq.end()
+            }
+            other => other.serialize(s),
+        }
+    }
+}
+
+/// A document with where it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceDocument {
+    /// 0-based position in its stream.
+    pub index: usize,
+    /// 1-based line where it starts, when known.
+    pub line: Option<usize>,
+    /// The document.
+    pub document: Document,
+}
+
+/// The problems of one document.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DocumentError {
+    /// Where the stream came from (a file name, or `-` for standard input).
+    pub origin: String,
+    /// 0-based position in the stream.
+    pub index: usize,
+    /// 1-based line where the document starts, when known.
+    pub line: Option<usize>,
+    /// The document's kind, when it has one.
+    pub kind: Option<String>,
+    /// The document's `namespace/name`, when it has one.
+    pub name: Option<String>,
+    /// Every problem found, each with its field path.
+    pub errors: Vec<FieldError>,
+}
+
+impl fmt::Display for DocumentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: document {}", self.origin, self.index + 1)?;
+        if let Some(line) = self.line {
+            write!(f, " (line {line})")?;
+        }
+        match (&self.kind, &self.name) {
+            (Some(k), Some(n)) => write!(f, ", {k} {n}")?,
+            (Some(k), None) => write!(f, ", {k}")?,
+            _ => {}
+        }
+        let n = self.errors.len();
+        write!(f, ": {n} problem{}", if n == 1 { "" } else { "s" })?;
+        for e in &self.errors {
+            write!(f, "\n  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for DocumentError {}
+
+/// Why a stream could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StreamError {
+    /// The text is not YAML.
+    #[error("{origin}: {source}")]
+    Yaml {
+        /// Where the stream came from.
+        origin: String,
+        /// The parser's error.
+        #[source]
+        source: YamlError,
+    },
+    /// Some documents are not valid resources; every problem of every document is listed.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<DocumentError>),
+}
+
+/// Reads every document of a YAML (or JSON) stream.
+///
+/// ```
+/// let docs = istio_types::document::parse_stream(
+///     "apiVersion: networking.istio.io/v1beta1\nkind: Gateway\nmetadata: {name: gw}\nspec: {}\n",
+///     "inline",
+/// ).unwrap();
+/// assert_eq!(docs[0].document.kind(), "Gateway");
+/// ```
+///
+/// # Errors
+/// [`StreamError::Yaml`] when the text is not YAML; otherwise [`StreamError::Invalid`]
+/// with every document that has problems (all of them, not just the first).
+pub fn parse_stream(src: &str, origin: &str) -> Result<Vec<SourceDocument>, StreamError> {
+    let raw = yaml::parse_stream(src).map_err(|source| StreamError::Yaml {
+        origin: origin.to_string(),
+        source,
+    })?;
+    let mut docs = Vec::with_capacity(raw.len());
+    let mut errors = Vec::new();
+    for d in raw {
+        let kind = d
+            .value
+            .get("kind")
+            .and_then(Value::as_str)
+            .map(String::from);
+        let name = name_of(&d.value);
+        match Document::from_value(d.value) {
+            Ok(document) => docs.push(SourceDocument {
+                index: d.index,
+                line: d.line,
+                document,
+            }),
+            Err(errs) => errors.push(DocumentError {
+                origin: origin.to_string(),
+                index: d.index,
+                line: d.line,
+                kind,
+                name,
+                errors: errs,
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(docs)
+    } else {
+        Err(StreamError::Invalid(errors))
+    }
+}
+
+/// Writes documents as one YAML stream with a stable layout.
+///
+/// # Errors
+/// When a value cannot be written as YAML.
+pub fn to_yaml_stream<'a>(
+    docs: impl IntoIterator<Item = &'a Document>,
+) -> Result<String, YamlError> {
+    yaml::to_yaml_stream(docs)
+}

@@ -1,0 +1,7 @@
+//! Integration tests of istio-types: one binary, one module per concern.
+
+mod fidelity;
+#[cfg(feature = "kube")]
+mod kube_resource;
+mod strict;
+mod yaml11;

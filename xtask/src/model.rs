@@ -1,0 +1,605 @@
+//! Reads the CRD file into a model of kinds and named types.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::Value;
+
+use crate::case::{c_case, field_ident, pascal_from_wire};
+use crate::names::{EXTRA_DURATIONS, FIELD_RENAMES, ONE_OFS, TYPE_NAMES};
+
+/// One Istio kind, at the version the generated type emits.
+#[derive(Debug)]
+pub struct Kind {
+    pub group: String,
+    pub kind: String,
+    pub plural: String,
+    /// The version written on output.
+    pub version: String,
+    /// Every served version, accepted on input.
+    pub served: Vec<String>,
+    /// Whether the CRD requires `spec`.
+    pub spec_required: bool,
+    /// Rust name of the spec type.
+    pub spec_type: String,
+}
+
+/// A field type.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ty {
+    Str,
+    Bool,
+    I32,
+    U32,
+    I64,
+    U64,
+    F64,
+    Duration,
+    /// Free-form object (`x-kubernetes-preserve-unknown-fields`).
+    Object,
+    Named(String),
+    List(Box<Ty>),
+    Map(Box<Ty>),
+}
+
+#[derive(Debug)]
+pub struct Field {
+    pub wire: String,
+    pub rust: String,
+    pub ty: Ty,
+    pub required: bool,
+}
+
+#[derive(Debug)]
+pub struct Variant {
+    pub wire: String,
+    pub rust: String,
+    pub ty: Ty,
+}
+
+#[derive(Debug)]
+pub enum Shape {
+    /// A message; `one_ofs` are flattened groups, each stored in the field named by the
+    /// group and placed among `fields` at `position`.
+    Struct {
+        fields: Vec<Field>,
+        one_ofs: Vec<(usize, String, String)>,
+    },
+    /// A message that is nothing but one one-of group: a Rust enum with an extra unit
+    /// variant for "none set".
+    PureOneOf {
+        empty: String,
+        variants: Vec<Variant>,
+    },
+    /// A one-of group flattened into its parent message.
+    FlatOneOf { variants: Vec<Variant> },
+    /// A string enum; values in schema order (the first is the proto default).
+    Enum { values: Vec<(String, String)> },
+}
+
+#[derive(Debug)]
+pub struct TypeDef {
+    pub rust: String,
+    /// The proto name when known from the naming table.
+    pub proto: Option<String>,
+    pub hash: String,
+    pub shape: Shape,
+    /// (group, kind) of every kind that uses this type.
+    pub users: BTreeSet<(String, String)>,
+    /// Where it was first seen, for docs: (kind, path).
+    pub origin: (String, String),
+}
+
+#[derive(Debug, Default)]
+pub struct Model {
+    pub kinds: Vec<Kind>,
+    pub types: BTreeMap<String, TypeDef>,
+    /// Schema hash -> tabled proto name, for hashes with exactly one tabled name.
+    tabled_by_hash: BTreeMap<String, String>,
+    tabled_hashes_multi: BTreeSet<String>,
+}
+
+/// Canonical text of a schema with descriptions removed: two locations with the same
+/// text are the same type.
+pub fn schema_hash(v: &Value) -> String {
+    fn canon(v: &Value, out: &mut String) {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().filter(|k| *k != "description").collect();
+                keys.sort();
+                out.push('{');
+                for k in keys {
+                    out.push_str(&serde_json::to_string(k).unwrap_or_default());
+                    out.push(':');
+                    canon(&m[k], out);
+                    out.push(',');
+                }
+                out.push('}');
+            }
+            Value::Array(a) => {
+                out.push('[');
+                for x in a {
+                    canon(x, out);
+                    out.push(',');
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut s = String::new();
+    canon(v, &mut s);
+    s
+}
+
+fn resolve<'a>(spec: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut cur = spec;
+    if path.is_empty() {
+        return Some(cur);
+    }
+    for seg in path.split('.') {
+        cur = unwrap_containers(cur);
+        cur = cur.get("properties")?.get(seg)?;
+    }
+    Some(unwrap_containers(cur))
+}
+
+fn unwrap_containers(mut v: &Value) -> &Value {
+    loop {
+        if v.get("type").and_then(Value::as_str) == Some("array")
+            && let Some(items) = v.get("items")
+        {
+            v = items;
+            continue;
+        }
+        if v.get("properties").is_none()
+            && let Some(ap) = v.get("additionalProperties").filter(|a| a.is_object())
+        {
+            v = ap;
+            continue;
+        }
+        return v;
+    }
+}
+
+fn one_of_members(schema: &Value) -> Vec<Vec<String>> {
+    let mut groups = Vec::new();
+    let mut collect = |one_of: &Value| {
+        let mut members = Vec::new();
+        for alt in one_of.as_array().into_iter().flatten() {
+            if let Some(req) = alt.get("required").and_then(Value::as_array) {
+                members.extend(req.iter().filter_map(Value::as_str).map(String::from));
+            }
+        }
+        if !members.is_empty() {
+            groups.push(members);
+        }
+    };
+    if let Some(o) = schema.get("oneOf") {
+        collect(o);
+    }
+    for part in schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(o) = part.get("oneOf") {
+            collect(o);
+        }
+    }
+    groups
+}
+
+fn is_duration(wire: &str, schema: &Value) -> bool {
+    let has_rule = schema
+        .get("x-kubernetes-validations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|r| {
+            r.get("rule")
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.contains("duration(self)"))
+        });
+    has_rule || EXTRA_DURATIONS.contains(&wire)
+}
+
+impl Model {
+    pub fn from_crds(crds_yaml: &str) -> Result<Self> {
+        let docs: Vec<Value> =
+            serde_saphyr::from_multiple(crds_yaml).context("crds.yaml is not valid YAML")?;
+        let mut model = Model::default();
+        let mut crds = Vec::new();
+        for doc in docs.into_iter().filter(|d| !d.is_null()) {
+            if doc.get("kind").and_then(Value::as_str) != Some("CustomResourceDefinition") {
+                continue;
+            }
+            crds.push(doc);
+        }
+        // Deterministic order whatever the file order: by group, then kind.
+        crds.sort_by_key(|d| {
+            (
+                d["spec"]["group"].as_str().unwrap_or_default().to_string(),
+                d["spec"]["names"]["kind"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        });
+        let mut specs = Vec::new();
+        for crd in &crds {
+            let group = str_at(crd, &["spec", "group"])?;
+            let kind = str_at(crd, &["spec", "names", "kind"])?;
+            let plural = str_at(crd, &["spec", "names", "plural"])?;
+            let versions = crd["spec"]["versions"]
+                .as_array()
+                .ok_or_else(|| anyhow!("{kind}: no versions"))?;
+            let served: Vec<&Value> = versions
+                .iter()
+                .filter(|v| v["served"].as_bool() == Some(true))
+                .collect();
+            let emitted = served
+                .iter()
+                .find(|v| v["name"] == "v1")
+                .or_else(|| served.iter().find(|v| v["storage"].as_bool() == Some(true)))
+                .or(served.first())
+                .ok_or_else(|| anyhow!("{kind}: no served version"))?;
+            let schema = &emitted["schema"]["openAPIV3Schema"];
+            for other in &served {
+                if schema_hash(&other["schema"]["openAPIV3Schema"]) != schema_hash(schema) {
+                    bail!(
+                        "{kind}: served version {} has a different schema from {}; \
+                         one type per kind no longer fits",
+                        other["name"],
+                        emitted["name"]
+                    );
+                }
+            }
+            let spec = schema["properties"]["spec"].clone();
+            if spec.is_null() {
+                bail!("{kind}: schema has no spec");
+            }
+            let spec_required = schema["required"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|x| x == "spec"));
+            let mut served_names: Vec<String> = served
+                .iter()
+                .filter_map(|v| v["name"].as_str().map(String::from))
+                .collect();
+            served_names.sort();
+            model.kinds.push(Kind {
+                group: group.clone(),
+                kind: kind.clone(),
+                plural,
+                version: emitted["name"].as_str().unwrap_or_default().to_string(),
+                served: served_names,
+                spec_required,
+                spec_type: format!("{kind}Spec"),
+            });
+            specs.push((group, kind, spec));
+        }
+        // Pass 1: the hash of every tabled location, so identical schemas elsewhere share
+        // the name.
+        let mut by_hash: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (path, proto) in TYPE_NAMES {
+            let (kind, p) = path.split_once(':').expect("table paths are Kind:path");
+            let Some((_, _, spec)) = specs.iter().find(|(_, k, _)| k == kind) else {
+                bail!("naming table: no kind {kind} (entry {path})");
+            };
+            let node = resolve(spec, p)
+                .ok_or_else(|| anyhow!("naming table: {path} matches nothing in the schema"))?;
+            by_hash
+                .entry(schema_hash(node))
+                .or_default()
+                .insert(proto.to_string());
+        }
+        for (_, kind, spec) in &specs {
+            by_hash
+                .entry(schema_hash(spec))
+                .or_default()
+                .insert(format!("{kind}Spec"));
+        }
+        for (h, names) in by_hash {
+            if names.len() == 1 {
+                model
+                    .tabled_by_hash
+                    .insert(h, names.into_iter().next().unwrap_or_default());
+            } else {
+                model.tabled_hashes_multi.insert(h);
+            }
+        }
+        // Pass 2: walk every spec.
+        for (group, kind, spec) in &specs {
+            let cx = Cx {
+                group: group.clone(),
+                kind: kind.clone(),
+            };
+            model.named(&cx, spec, "", Some(format!("{kind}Spec")), "")?;
+        }
+        Ok(model)
+    }
+
+    /// Names and registers the object or enum at `path`; returns its Rust name.
+    fn named(
+        &mut self,
+        cx: &Cx,
+        schema: &Value,
+        path: &str,
+        forced: Option<String>,
+        fallback: &str,
+    ) -> Result<String> {
+        let hash = schema_hash(schema);
+        let table_key = format!("{}:{}", cx.kind, path);
+        let (proto, rust) = if let Some(spec_name) = forced {
+            (Some(cx.kind.clone()), spec_name)
+        } else if let Some((_, p)) = TYPE_NAMES.iter().find(|(k, _)| *k == table_key) {
+            (Some(p.to_string()), c_case(p))
+        } else if let Some(p) = self.tabled_by_hash.get(&hash) {
+            if let Some(k) = self.kinds.iter().find(|k| format!("{}Spec", k.kind) == *p) {
+                (Some(k.kind.clone()), p.clone())
+            } else {
+                (Some(p.clone()), c_case(p))
+            }
+        } else {
+            (None, fallback.to_string())
+        };
+        if let Some(existing) = self.types.get_mut(&rust) {
+            if existing.hash != hash {
+                bail!(
+                    "type name {rust} stands for two different schemas: {}:{} and {}:{}; \
+                     name one of them in xtask/src/names.rs",
+                    existing.origin.0,
+                    existing.origin.1,
+                    cx.kind,
+                    path
+                );
+            }
+            existing.users.insert((cx.group.clone(), cx.kind.clone()));
+            return Ok(rust);
+        }
+        let proto_for_children = proto.clone().unwrap_or_else(|| rust.clone());
+        let shape = if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+            let mut out = Vec::new();
+            let mut seen = BTreeSet::new();
+            for v in values {
+                let v = v
+                    .as_str()
+                    .ok_or_else(|| anyhow!("{table_key}: non-string enum value"))?;
+                let r = pascal_from_wire(v);
+                if !seen.insert(r.clone()) {
+                    bail!("{table_key}: enum values collide as Rust variant {r}");
+                }
+                out.push((v.to_string(), r));
+            }
+            Shape::Enum { values: out }
+        } else {
+            self.struct_shape(cx, schema, path, &proto_for_children, &rust)?
+        };
+        self.types.insert(
+            rust.clone(),
+            TypeDef {
+                rust: rust.clone(),
+                proto,
+                hash,
+                shape,
+                users: BTreeSet::from([(cx.group.clone(), cx.kind.clone())]),
+                origin: (cx.kind.clone(), path.to_string()),
+            },
+        );
+        Ok(rust)
+    }
+
+    fn struct_shape(
+        &mut self,
+        cx: &Cx,
+        schema: &Value,
+        path: &str,
+        proto: &str,
+        rust: &str,
+    ) -> Result<Shape> {
+        let props = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .ok_or_else(|| anyhow!("{}:{path}: object without properties", cx.kind))?;
+        let required: BTreeSet<&str> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let mut wires: Vec<&String> = props.keys().collect();
+        wires.sort();
+        let groups = one_of_members(schema);
+        // Single-member groups ("at most one of {x}") are just an optional field.
+        let groups: Vec<Vec<String>> = groups.into_iter().filter(|g| g.len() > 1).collect();
+        let fields_of = |wire: &str, model: &mut Model| -> Result<Ty> {
+            let child_path = if path.is_empty() {
+                wire.to_string()
+            } else {
+                format!("{path}.{wire}")
+            };
+            let fallback = format!("{rust}{}", pascal_from_wire(wire));
+            model.ty_of(cx, &props[wire], wire, &child_path, &fallback)
+        };
+        let in_group = |w: &str| groups.iter().any(|g| g.iter().any(|m| m == w));
+        let all_in_one_group =
+            groups.len() == 1 && wires.iter().all(|w| groups[0].iter().any(|m| m == *w));
+        if all_in_one_group {
+            let spec = ONE_OFS
+                .iter()
+                .find(|(m, keys, ..)| *m == proto && same_set(keys, &groups[0]))
+                .ok_or_else(|| {
+                    anyhow!(
+                        "{}:{path}: one-of {:?} of {proto} is not named in ONE_OFS",
+                        cx.kind,
+                        groups[0]
+                    )
+                })?;
+            let mut variants = Vec::new();
+            for w in &wires {
+                variants.push(Variant {
+                    wire: w.to_string(),
+                    rust: pascal_from_wire(w),
+                    ty: fields_of(w, self)?,
+                });
+            }
+            return Ok(Shape::PureOneOf {
+                empty: spec.4.to_string(),
+                variants,
+            });
+        }
+        let mut fields = Vec::new();
+        let mut one_ofs = Vec::new();
+        let mut placed = BTreeSet::new();
+        for w in &wires {
+            if in_group(w) {
+                let g = groups
+                    .iter()
+                    .find(|g| g.iter().any(|m| m == *w))
+                    .expect("checked");
+                if placed.contains(&g[0]) {
+                    continue;
+                }
+                placed.insert(g[0].clone());
+                let spec = ONE_OFS
+                    .iter()
+                    .find(|(m, keys, ..)| *m == proto && same_set(keys, g))
+                    .ok_or_else(|| {
+                        anyhow!(
+                            "{}:{path}: one-of {g:?} of {proto} is not named in ONE_OFS",
+                            cx.kind
+                        )
+                    })?;
+                let mut members: Vec<&String> = g.iter().collect();
+                members.sort();
+                let mut variants = Vec::new();
+                for m in members {
+                    variants.push(Variant {
+                        wire: m.clone(),
+                        rust: pascal_from_wire(m),
+                        ty: fields_of(m, self)?,
+                    });
+                }
+                let enum_rust = c_case(spec.3);
+                let h = format!("oneof:{}:{}", rust, spec.3);
+                if let Some(existing) = self.types.get_mut(&enum_rust) {
+                    if existing.hash != h {
+                        bail!("one-of enum name {enum_rust} is used twice");
+                    }
+                    existing.users.insert((cx.group.clone(), cx.kind.clone()));
+                } else {
+                    self.types.insert(
+                        enum_rust.clone(),
+                        TypeDef {
+                            rust: enum_rust.clone(),
+                            proto: None,
+                            hash: h,
+                            shape: Shape::FlatOneOf { variants },
+                            users: BTreeSet::from([(cx.group.clone(), cx.kind.clone())]),
+                            origin: (cx.kind.clone(), path.to_string()),
+                        },
+                    );
+                }
+                one_ofs.push((fields.len(), spec.2.to_string(), enum_rust));
+                continue;
+            }
+            let ty = fields_of(w, self)?;
+            let rename = FIELD_RENAMES
+                .iter()
+                .find(|(m, wire, _)| *m == proto && wire == w)
+                .map(|(_, _, r)| r.to_string());
+            fields.push(Field {
+                wire: w.to_string(),
+                rust: rename.unwrap_or_else(|| field_ident(w)),
+                ty,
+                required: required.contains(w.as_str()),
+            });
+        }
+        let mut seen = BTreeSet::new();
+        for f in &fields {
+            if !seen.insert(f.rust.clone()) {
+                bail!(
+                    "{}:{path}: two fields map to Rust name {}; add a FIELD_RENAMES entry for {proto}",
+                    cx.kind,
+                    f.rust
+                );
+            }
+        }
+        Ok(Shape::Struct { fields, one_ofs })
+    }
+
+    fn ty_of(
+        &mut self,
+        cx: &Cx,
+        schema: &Value,
+        wire: &str,
+        path: &str,
+        fallback: &str,
+    ) -> Result<Ty> {
+        let ty = schema.get("type").and_then(Value::as_str);
+        let preserve = schema
+            .get("x-kubernetes-preserve-unknown-fields")
+            .and_then(Value::as_bool)
+            == Some(true);
+        Ok(match ty {
+            Some("object") if schema.get("properties").is_some() && !preserve => {
+                Ty::Named(self.named(cx, schema, path, None, fallback)?)
+            }
+            Some("object") if preserve => Ty::Object,
+            Some("object") => match schema.get("additionalProperties") {
+                Some(ap) if ap.is_object() => {
+                    Ty::Map(Box::new(self.ty_of(cx, ap, wire, path, fallback)?))
+                }
+                _ => bail!(
+                    "{}:{path}: object with neither properties nor values",
+                    cx.kind
+                ),
+            },
+            Some("array") => {
+                let items = schema
+                    .get("items")
+                    .ok_or_else(|| anyhow!("{}:{path}: array without items", cx.kind))?;
+                Ty::List(Box::new(self.ty_of(cx, items, wire, path, fallback)?))
+            }
+            Some("string") if schema.get("enum").is_some() => {
+                Ty::Named(self.named(cx, schema, path, None, fallback)?)
+            }
+            Some("string") if is_duration(wire, schema) => Ty::Duration,
+            Some("string") => Ty::Str,
+            Some("boolean") => Ty::Bool,
+            Some("number") => Ty::F64,
+            Some("integer") => {
+                let min = schema.get("minimum").and_then(Value::as_f64);
+                let max = schema.get("maximum").and_then(Value::as_f64);
+                match (schema.get("format").and_then(Value::as_str), min, max) {
+                    (Some("int32"), ..) => Ty::I32,
+                    (_, Some(lo), Some(hi)) if lo >= 0.0 && hi <= f64::from(u32::MAX) => Ty::U32,
+                    (_, Some(lo), _) if lo >= 0.0 => Ty::U64,
+                    _ => Ty::I64,
+                }
+            }
+            other => bail!("{}:{path}: unsupported schema type {other:?}", cx.kind),
+        })
+    }
+}
+
+fn same_set(a: &[&str], b: &[String]) -> bool {
+    a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| y == x))
+}
+
+struct Cx {
+    group: String,
+    kind: String,
+}
+
+fn str_at(v: &Value, path: &[&str]) -> Result<String> {
+    let mut cur = v;
+    for p in path {
+        cur = &cur[*p];
+    }
+    cur.as_str()
+        .map(String::from)
+        .ok_or_else(|| anyhow!("CRD is missing {}", path.join(".")))
+}
