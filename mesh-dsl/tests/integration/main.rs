@@ -1,0 +1,1 @@
+//! Integration tests of mesh-dsl: one binary, one module per concern.
