@@ -175,6 +175,13 @@ impl Diagnostics {
         self.0.push(d);
     }
 
+    /// Adds one and returns it, to refine.
+    pub(crate) fn push_mut(&mut self, d: Diagnostic) -> &mut Diagnostic {
+        self.0.push(d);
+        let last = self.0.len() - 1;
+        &mut self.0[last]
+    }
+
     /// Adds many.
     pub fn extend(&mut self, ds: impl IntoIterator<Item = Diagnostic>) {
         self.0.extend(ds);

@@ -17,6 +17,8 @@
 //!   go-yaml v2, PyYAML) do, so a test can make sure that an emitted plain scalar such as `on`,
 //!   `0755` or `2024-01-01` is not silently turned into something other than a string.
 
+mod core_shape;
+pub use core_shape::core_shape_problems;
 mod corpus;
 mod crds;
 mod schema;
@@ -102,4 +104,20 @@ mod tests {
             None => assert_eq!(shared_or_skip("shared_dir_is_consistent"), None),
         }
     }
+}
+
+/// insta settings that put snapshots in the workspace's top-level `snapshots/` folder
+/// (one place for reviewers), named exactly as the test names them.
+///
+/// ```
+/// testkit::snapshot_settings().bind(|| {
+///     // insta::assert_snapshot!("name", text);
+/// });
+/// ```
+pub fn snapshot_settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path(workspace_root().join("snapshots"));
+    s.set_prepend_module_to_snapshot(false);
+    s.set_omit_expression(true);
+    s
 }

@@ -1,0 +1,2 @@
+//! Placeholder until the simulate benchmark lands.
+fn main() {}
