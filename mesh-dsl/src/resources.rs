@@ -163,30 +163,17 @@ impl Resource {
     }
 }
 
-fn with_type_meta<T: Serialize, S: serde::Serializer>(
-    api_version: &str,
-    kind: &str,
-    obj: &T,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    // k8s-openapi writes apiVersion and kind itself; this keeps the order fixed anyway.
-    let mut v = serde_json::to_value(obj).map_err(serde::ser::Error::custom)?;
-    if let Value::Object(m) = &mut v {
-        m.insert("apiVersion".into(), Value::String(api_version.into()));
-        m.insert("kind".into(), Value::String(kind.into()));
-    }
-    istio_types::document::Document::Other(v).serialize(s)
-}
-
 impl Serialize for Resource {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::Istio(r) => r.serialize(s),
             Self::Other(v) => istio_types::document::Document::Other(v.clone()).serialize(s),
-            Self::Namespace(r) => with_type_meta("v1", "Namespace", r, s),
-            Self::ServiceAccount(r) => with_type_meta("v1", "ServiceAccount", r, s),
-            Self::Service(r) => with_type_meta("v1", "Service", r, s),
-            Self::Deployment(r) => with_type_meta("apps/v1", "Deployment", r, s),
+            // k8s-openapi writes apiVersion, kind, metadata, then the rest in name order:
+            // the same layout `Document::Other` gives JSON objects.
+            Self::Namespace(r) => r.serialize(s),
+            Self::ServiceAccount(r) => r.serialize(s),
+            Self::Service(r) => r.serialize(s),
+            Self::Deployment(r) => r.serialize(s),
         }
     }
 }
