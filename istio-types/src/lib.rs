@@ -11,6 +11,7 @@
 //! - [`Duration`]: Istio's duration strings (`5s`, `1.5s`, `100ms`, `1h`).
 //! - [`yaml`]: the one place YAML is read and written.
 //! - [`document`]: multi-document YAML streams of Istio and other resources.
+//! - [`validate`]: the CRDs' value constraints and CEL rules, checked on typed values.
 //!
 //! ```
 //! use istio_types::networking::v1::{
@@ -40,6 +41,7 @@ mod generated;
 mod kind;
 mod macros;
 mod status;
+pub mod validate;
 pub mod yaml;
 
 pub use duration::Duration;

@@ -140,6 +140,16 @@ fn read_options() -> serde_saphyr::Options {
         legacy_octal_numbers: true,
         // Errors carry line and column; callers render their own context.
         with_snippet: false,
+        // Limits sized for meshes of thousands of services in one stream (a
+        // 5,000-service mesh is 25,000 documents and millions of nodes), while keeping the
+        // backend's protection against alias bombs and runaway nesting.
+        budget: serde_saphyr::budget! {
+            max_documents: 1_000_000,
+            max_nodes: 100_000_000,
+            max_events: 400_000_000,
+            max_total_scalar_bytes: 1 << 30,
+            max_reader_input_bytes: Some(1 << 30),
+        },
     }
 }
 

@@ -59,8 +59,10 @@ use crate::mesh::{Mesh, PolicyTarget};
 use crate::resources::{Resource, Resources};
 use crate::route::{Action, Canary, GatewayScope, HeaderEdits, Route, Routes, RoutesScope, Target};
 use crate::security::{AuthzAction, MtlsMode, PolicyScope};
-use crate::service::{Probe, Protocol, Service, ServiceRef, Version};
+use crate::service::{Identity, Probe, Protocol, Service, ServiceRef, Version};
 use crate::telemetry::{TelemetryProviders, TelemetryScope};
+
+mod extras;
 
 /// What [`Mesh::compile`] produces.
 #[derive(Clone, Debug, PartialEq)]
@@ -84,7 +86,7 @@ pub struct CompileError {
 }
 
 /// Settings of [`Mesh::compile_with`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct CompileOptions {
     /// The canary stage to compile (0-based; default 0).
@@ -92,6 +94,11 @@ pub struct CompileOptions {
     /// The least severe problem that fails compilation (default: errors only; set
     /// `Severity::Warning` to make warnings fatal).
     pub fail_on: Severity,
+    /// Analyzer codes not to report (like `istioctl analyze --suppress`); default none.
+    pub suppress: Vec<String>,
+    /// Runs the cross-resource analyzers (`istioctl analyze`) too, with these options
+    /// (default: off; per-resource validation always runs).
+    pub analyze: Option<crate::analyze::AnalyzeOptions>,
 }
 
 impl Default for CompileOptions {
@@ -99,6 +106,8 @@ impl Default for CompileOptions {
         Self {
             stage: 0,
             fail_on: Severity::Error,
+            suppress: Vec::new(),
+            analyze: None,
         }
     }
 }
@@ -108,6 +117,21 @@ impl CompileOptions {
     #[must_use]
     pub fn stage(mut self, stage: usize) -> Self {
         self.stage = stage;
+        self
+    }
+
+    /// Leaves out analyzer findings with this code (e.g. `IST0101` for a TLS Secret that
+    /// is provisioned outside the mesh).
+    #[must_use]
+    pub fn suppress(mut self, code: impl Into<String>) -> Self {
+        self.suppress.push(code.into());
+        self
+    }
+
+    /// Runs the cross-resource analyzers as well, with Istio's default mesh settings.
+    #[must_use]
+    pub fn with_analysis(mut self) -> Self {
+        self.analyze = Some(crate::analyze::AnalyzeOptions::default());
         self
     }
 
@@ -161,6 +185,45 @@ impl Mesh {
         cx.stage = options.stage;
         let resources = cx.build();
         let mut diags = cx.diags;
+        let elsewhere: Vec<String> = self
+            .services
+            .iter()
+            .filter(|s| s.workloads == crate::service::Workloads::Elsewhere)
+            .flat_map(|s| {
+                [
+                    format!("{:?}", s.name),
+                    format!("{:?}", format!("{}.{}", s.name, s.namespace)),
+                    format!(
+                        "{:?}",
+                        format!("{}.{}.svc.cluster.local", s.name, s.namespace)
+                    ),
+                ]
+            })
+            .collect();
+        // The objects themselves: what Istio's admission would refuse, and what
+        // `istioctl analyze` would find across them.
+        diags.extend(crate::validate::validate(&resources));
+        if let Some(analyze) = &options.analyze {
+            diags.extend(
+                crate::analyze::analyze(&resources, analyze)
+                    .into_iter()
+                    .filter(|d| !options.suppress.iter().any(|c| *c == d.code))
+                    // A gateway's TLS Secret is provisioned outside the mesh description
+                    // (cert-manager, a platform team) and lives with the gateway workload, so
+                    // its absence here says nothing; `mesh validate` on files still reports it.
+                    .filter(|d| {
+                        !(d.code == "IST0101"
+                            && d.path
+                                .as_deref()
+                                .is_some_and(|p| p.ends_with("credentialName")))
+                    })
+                    // Services declared `deployed_elsewhere()` exist, though the mesh emits no
+                    // Service object for them.
+                    .filter(|d| {
+                        !(d.code == "IST0101" && elsewhere.iter().any(|h| d.message.ends_with(h)))
+                    }),
+            );
+        }
         diags.sort();
         if diags.has_at_least(options.fail_on) {
             return Err(CompileError { diagnostics: diags });
@@ -180,6 +243,9 @@ struct Cx<'m> {
     stage: usize,
     services: BTreeMap<(String, String), &'m Service>,
     canaries: BTreeMap<ServiceRef, &'m Canary>,
+    /// Traffic policies by (namespace, service), so each service finds its own without
+    /// scanning all of them.
+    policies: BTreeMap<(String, String), Vec<&'m (PolicyTarget, crate::policy::Policy)>>,
     namespaces: BTreeSet<String>,
 }
 
@@ -204,6 +270,12 @@ fn describe(scope: &RoutesScope) -> String {
         RoutesScope::Ingress(g, _) => {
             format!("ingress routes of gateway {}/{}", g.namespace, g.name)
         }
+        RoutesScope::External(e) => {
+            format!(
+                "routes of external host {} (egress {}/{})",
+                e.host, e.namespace, e.name
+            )
+        }
     }
 }
 
@@ -215,6 +287,16 @@ impl<'m> Cx<'m> {
             stage: 0,
             services: BTreeMap::new(),
             canaries: BTreeMap::new(),
+            policies: {
+                let mut by: BTreeMap<(String, String), Vec<_>> = BTreeMap::new();
+                for p in &mesh.policies {
+                    let s = p.0.service();
+                    by.entry((s.namespace.clone(), s.name.clone()))
+                        .or_default()
+                        .push(p);
+                }
+                by
+            },
             namespaces: BTreeSet::new(),
         }
     }
@@ -279,15 +361,22 @@ impl<'m> Cx<'m> {
         let mut services: Vec<&Service> = mesh.services.iter().collect();
         services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         for s in services {
-            self.service(s, &mut out);
+            if s.workloads == crate::service::Workloads::Elsewhere {
+                self.service_deployed_elsewhere(s, &mut out);
+            } else {
+                self.service(s, &mut out);
+            }
         }
         self.routes(&mut out);
         for g in &mesh.gateways {
+            self.check_gateway_port_names(g);
             out.push(self.gateway(g));
         }
         for e in &mesh.egress {
+            self.check_egress_ports(e);
             self.egress(e, &mut out);
         }
+        self.egress_policies(&mut out);
         for s in &mesh.sidecars {
             out.push(self.sidecar(s));
         }
@@ -475,17 +564,23 @@ impl<'m> Cx<'m> {
         let sref = ServiceRef {
             namespace: s.namespace.clone(),
             name: s.name.clone(),
+            account: match s.identity {
+                Identity::OwnServiceAccount => s.name.clone(),
+                Identity::NamespaceDefault => "default".into(),
+            },
         };
         let what = format!("service {}/{}", s.namespace, s.name);
         self.check_namespace(&s.namespace, || what.clone());
         let app = self.labels(&[("app", &s.name)]);
-        out.push(
-            ServiceAccount {
-                metadata: meta(Some(&s.namespace), &s.name, &app),
-                ..Default::default()
-            }
-            .into(),
-        );
+        if s.identity == Identity::OwnServiceAccount {
+            out.push(
+                ServiceAccount {
+                    metadata: meta(Some(&s.namespace), &s.name, &app),
+                    ..Default::default()
+                }
+                .into(),
+            );
+        }
         let mut port_names = BTreeSet::new();
         for (i, p) in s.ports.iter().enumerate() {
             for (label, n) in [("port", p.number), ("target port", p.target_port())] {
@@ -544,7 +639,7 @@ impl<'m> Cx<'m> {
                 .into(),
             );
         }
-        if s.versions.is_empty() {
+        if s.versions.is_empty() && s.workloads != crate::service::Workloads::Elsewhere {
             self.warn(
                 "MESH0011",
                 "ServiceWithoutVersions",
@@ -567,11 +662,10 @@ impl<'m> Cx<'m> {
         let mut policy: Option<TrafficPolicy> = None;
         let mut subset_policies: BTreeMap<String, TrafficPolicy> = BTreeMap::new();
         let mut policies: Vec<&(PolicyTarget, crate::policy::Policy)> = self
-            .mesh
             .policies
-            .iter()
-            .filter(|(t, _)| *t.service() == sref)
-            .collect();
+            .get(&(sref.namespace.clone(), sref.name.clone()))
+            .cloned()
+            .unwrap_or_default();
         policies.sort_by(|a, b| a.0.cmp(&b.0));
         for (target, p) in policies {
             match target {
@@ -683,9 +777,10 @@ impl<'m> Cx<'m> {
                         ..Default::default()
                     }),
                     spec: Some(PodSpec {
-                        service_account_name: Some(s.name.clone()),
+                        service_account_name: (s.identity == Identity::OwnServiceAccount)
+                            .then(|| s.name.clone()),
                         containers: vec![Container {
-                            name: s.name.clone(),
+                            name: s.container.clone().unwrap_or_else(|| s.name.clone()),
                             image: Some(v.image.clone()),
                             ports: (!ports.is_empty()).then(|| {
                                 ports
@@ -745,6 +840,7 @@ impl<'m> Cx<'m> {
                 RoutesScope::Ingress(g, hosts) => {
                     hosts.iter().map(|h| (g.qualified(), h.clone())).collect()
                 }
+                RoutesScope::External(e) => vec![("mesh".into(), e.host.clone())],
             };
             for k in keys {
                 if let Some(prev) = claimed.insert(k.clone(), describe(&r.scope)) {
@@ -793,6 +889,10 @@ impl<'m> Cx<'m> {
                     g.qualified()
                 };
                 (hosts.clone(), vec![gw])
+            }
+            RoutesScope::External(e) => {
+                self.check_egress(e, || what.clone());
+                (vec![e.host.clone()], Vec::new())
             }
         };
         if r.also_mesh {
@@ -1084,12 +1184,7 @@ impl<'m> Cx<'m> {
                         ),
                     );
                 }
-                let default_port = if proto == Protocol::Http { 80 } else { 443 };
-                let name = if port == default_port {
-                    proto.prefix().to_string()
-                } else {
-                    format!("{}-{port}", proto.prefix())
-                };
+                let name = extras::server_port_name(g, proto, port);
                 Server {
                     hosts: hosts.clone(),
                     port: ServerPort {
@@ -1119,11 +1214,11 @@ impl<'m> Cx<'m> {
         let ports = e
             .ports
             .iter()
-            .map(|(proto, n, target)| ServicePort {
-                name: proto.prefix().to_string(),
-                number: *n,
-                protocol: Some(proto.istio_name().to_string()),
-                target_port: *target,
+            .map(|p| ServicePort {
+                name: p.name.clone(),
+                number: p.number,
+                protocol: Some(p.protocol.istio_name().to_string()),
+                target_port: p.target,
             })
             .collect();
         out.push(
@@ -1174,6 +1269,15 @@ impl<'m> Cx<'m> {
         let mut hosts = s.hosts.clone();
         hosts.sort();
         hosts.dedup();
+        // `ns/host` is already covered by `ns/*` (or `./*` for the scope's own namespace).
+        let covered = |h: &String| {
+            h.split_once('/').is_some_and(|(ns, host)| {
+                host != "*"
+                    && (hosts.contains(&format!("{ns}/*"))
+                        || (ns == s.namespace && hosts.iter().any(|x| x == "./*")))
+            })
+        };
+        let hosts: Vec<String> = hosts.iter().filter(|h| !covered(h)).cloned().collect();
         IstioResource::from(Sidecar {
             metadata: meta(Some(&s.namespace), "default", &self.labels(&[])),
             spec: SidecarSpec {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::service::{NamespaceRef, Protocol};
+use crate::service::{NamespaceRef, Port, Protocol};
 
 /// One server (port + hosts) of a gateway.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -40,6 +40,7 @@ pub struct Gateway {
     pub(crate) name: String,
     pub(crate) selector: BTreeMap<String, String>,
     pub(crate) listeners: Vec<Listener>,
+    pub(crate) port_names: BTreeMap<u32, String>,
 }
 
 impl Gateway {
@@ -51,6 +52,7 @@ impl Gateway {
             name: name.into(),
             selector: BTreeMap::from([("istio".to_string(), "ingressgateway".to_string())]),
             listeners: Vec::new(),
+            port_names: BTreeMap::new(),
         }
     }
 
@@ -122,6 +124,25 @@ impl Gateway {
         });
         self
     }
+
+    /// Names the servers on `port` `name` (the `port.name` of the Gateway's servers).
+    /// Default: the protocol (`http`, `https`) on its usual port (80, 443), and
+    /// `<protocol>-<port>` on any other, e.g. `http-8080`. Only needed where something
+    /// relies on the name; `compile()` reports a name for a port the gateway does not
+    /// serve.
+    ///
+    /// ```
+    /// use mesh_dsl::{Gateway, Mesh, Namespace};
+    /// let mut mesh = Mesh::new();
+    /// let ns = mesh.namespace(Namespace::new("bookinfo"));
+    /// mesh.gateway(Gateway::new(&ns, "bookinfo-gateway").http_on(8080, ["*"]).port_name(8080, "http"));
+    /// let yaml = mesh_dsl::render::to_yaml(&mesh.compile().unwrap().resources).unwrap();
+    /// assert!(yaml.contains("name: http\n"));
+    /// ```
+    pub fn port_name(mut self, port: u32, name: impl Into<String>) -> Self {
+        self.port_names.insert(port, name.into());
+        self
+    }
 }
 
 /// Handle to a declared gateway.
@@ -163,7 +184,7 @@ pub struct Egress {
     pub(crate) namespace: String,
     pub(crate) name: String,
     pub(crate) host: String,
-    pub(crate) ports: Vec<(Protocol, u32, Option<u32>)>,
+    pub(crate) ports: Vec<Port>,
     pub(crate) tls_origination: bool,
     pub(crate) export_to: Vec<String>,
 }
@@ -176,7 +197,7 @@ impl Egress {
             namespace: namespace.name.clone(),
             name: name.into(),
             host: host.into(),
-            ports: vec![(Protocol::Https, 443, None)],
+            ports: vec![Port::new(Protocol::Https, 443)],
             tls_origination: false,
             export_to: Vec::new(),
         }
@@ -186,10 +207,30 @@ impl Egress {
     /// 443 and verifies the host's certificate (SNI set to the host).
     pub fn tls_origination(mut self) -> Self {
         self.tls_origination = true;
-        self.ports = vec![
-            (Protocol::Http, 80, Some(443)),
-            (Protocol::Https, 443, None),
-        ];
+        self.ports = vec![Port::http(80).target(443), Port::new(Protocol::Https, 443)];
+        self
+    }
+
+    /// The ports workloads call the host on, replacing the default (443, HTTPS) and the
+    /// ports [`Egress::tls_origination`] sets, whichever was called last. A port's
+    /// [`Port::target`] becomes the ServiceEntry's `targetPort` (the port the sidecar
+    /// connects to). `compile()` checks the numbers and that the names are unique.
+    ///
+    /// ```
+    /// use mesh_dsl::{Egress, Mesh, Namespace, Port, Protocol};
+    /// let mut mesh = Mesh::new();
+    /// let ns = mesh.namespace(Namespace::new("bookinfo"));
+    /// mesh.egress(
+    ///     Egress::new(&ns, "googleapis", "www.googleapis.com")
+    ///         .ports([Port::http(80), Port::new(Protocol::Https, 443)]),
+    /// );
+    /// let out = mesh.compile().unwrap().resources;
+    /// let se = out.find("ServiceEntry", Some("bookinfo"), "googleapis").unwrap().to_json();
+    /// assert_eq!(se["spec"]["ports"][0]["name"], "http");
+    /// assert_eq!(se["spec"]["ports"][1]["number"], 443);
+    /// ```
+    pub fn ports(mut self, ports: impl IntoIterator<Item = Port>) -> Self {
+        self.ports = ports.into_iter().collect();
         self
     }
 

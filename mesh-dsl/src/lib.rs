@@ -10,6 +10,15 @@
 //! - [`render`] writes them as YAML, JSON, or a directory with kustomizations.
 //! - [`diag`] has the diagnostics every check reports.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod analyze;
+#[cfg(feature = "apply")]
+#[cfg_attr(docsrs, doc(cfg(feature = "apply")))]
+pub mod apply;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod cli;
 pub mod compile;
 pub mod diag;
 pub mod gateway;
@@ -20,7 +29,9 @@ pub mod resources;
 pub mod route;
 pub mod security;
 pub mod service;
+pub mod simulate;
 pub mod telemetry;
+pub mod validate;
 
 pub use compile::{CompileError, CompileOptions, Compiled};
 pub use diag::{Diagnostic, Diagnostics, ResourceRef, Severity};
@@ -31,7 +42,8 @@ pub use resources::{Resource, Resources};
 pub use route::{Canary, Cors, Match, Route, Routes, Target, exact, prefix, regex};
 pub use security::{Authorization, AuthzRule, Jwt, Mtls, MtlsMode};
 pub use service::{
-    Namespace, NamespaceRef, Port, Probe, Protocol, Service, ServiceRef, SubsetRef, Version,
+    Identity, Namespace, NamespaceRef, Port, Probe, Protocol, Service, ServiceRef, SubsetRef,
+    Version,
 };
 pub use telemetry::{Telemetry, TelemetryProviders};
 

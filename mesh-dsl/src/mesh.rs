@@ -63,6 +63,7 @@ pub struct Mesh {
     pub(crate) policies: Vec<(PolicyTarget, Policy)>,
     pub(crate) gateways: Vec<Gateway>,
     pub(crate) egress: Vec<Egress>,
+    pub(crate) egress_policies: Vec<(String, EgressRef, Policy)>,
     pub(crate) sidecars: Vec<SidecarScope>,
     pub(crate) mtls: Vec<Mtls>,
     pub(crate) authz: Vec<Authorization>,
@@ -93,6 +94,10 @@ impl Mesh {
         let r = ServiceRef {
             namespace: service.namespace.clone(),
             name: service.name.clone(),
+            account: match service.identity {
+                crate::service::Identity::OwnServiceAccount => service.name.clone(),
+                crate::service::Identity::NamespaceDefault => "default".into(),
+            },
         };
         self.services.push(service);
         r
@@ -140,6 +145,33 @@ impl Mesh {
         };
         self.egress.push(egress);
         r
+    }
+
+    /// Sets the traffic policy for calls to an external host declared with
+    /// [`Mesh::egress`]: a DestinationRule named `name` in the egress's namespace (for
+    /// example TLS origination on one port, with [`Policy::port`]). One policy per
+    /// external host: `compile()` reports a second one, including the one
+    /// [`Egress::tls_origination`] implies.
+    ///
+    /// ```
+    /// use mesh_dsl::{Egress, LoadBalancer, Mesh, Namespace, Policy, Tls};
+    /// let mut mesh = Mesh::new();
+    /// let ns = mesh.namespace(Namespace::new("bookinfo"));
+    /// let google = mesh.egress(Egress::new(&ns, "googleapis", "www.googleapis.com"));
+    /// mesh.egress_policy(
+    ///     "originate-tls-for-googleapis",
+    ///     &google,
+    ///     Policy::new()
+    ///         .load_balancer(LoadBalancer::RoundRobin)
+    ///         .port(443, Policy::new().tls(Tls::Simple { sni: None })),
+    /// );
+    /// let out = mesh.compile().unwrap().resources;
+    /// let dr = out.find("DestinationRule", Some("bookinfo"), "originate-tls-for-googleapis").unwrap();
+    /// assert_eq!(dr.to_json()["spec"]["host"], "www.googleapis.com");
+    /// ```
+    pub fn egress_policy(&mut self, name: impl Into<String>, egress: &EgressRef, policy: Policy) {
+        self.egress_policies
+            .push((name.into(), egress.clone(), policy));
     }
 
     /// Limits what a namespace's sidecars see.
@@ -193,6 +225,7 @@ impl Mesh {
         self.policies.extend(other.policies);
         self.gateways.extend(other.gateways);
         self.egress.extend(other.egress);
+        self.egress_policies.extend(other.egress_policies);
         self.sidecars.extend(other.sidecars);
         self.mtls.extend(other.mtls);
         self.authz.extend(other.authz);

@@ -536,6 +536,8 @@ pub(crate) enum RoutesScope {
     Service(ServiceRef),
     /// Requests entering through a gateway for some hosts.
     Ingress(GatewayRef, Vec<String>),
+    /// Calls from inside the mesh to an external host declared as egress.
+    External(EgressRef),
 }
 
 /// The routes for one destination: calls to a service inside the mesh, or requests for
@@ -592,6 +594,38 @@ impl Routes {
                 gateway.clone(),
                 hosts.into_iter().map(Into::into).collect(),
             ),
+            also_mesh: false,
+            routes: Vec::new(),
+            export_to: Vec::new(),
+        }
+    }
+
+    /// Routes for calls from inside the mesh to an external host declared with
+    /// [`crate::Mesh::egress`] (a VirtualService named `name` in the egress's namespace,
+    /// for the external host): for example, sending calls made on port 80 to port 443,
+    /// where a policy from [`crate::Mesh::egress_policy`] originates TLS.
+    ///
+    /// ```
+    /// use mesh_dsl::{Egress, Match, Mesh, Namespace, Port, Protocol, Route, Routes, Target};
+    /// let mut mesh = Mesh::new();
+    /// let ns = mesh.namespace(Namespace::new("bookinfo"));
+    /// let google = mesh.egress(
+    ///     Egress::new(&ns, "googleapis", "www.googleapis.com")
+    ///         .ports([Port::http(80), Port::new(Protocol::Https, 443)]),
+    /// );
+    /// mesh.routes(
+    ///     Routes::external("rewrite-port-for-googleapis", &google)
+    ///         .route(Route::new().when(Match::any().port(80)).to(Target::from(&google).port(443))),
+    /// );
+    /// let out = mesh.compile().unwrap().resources;
+    /// let vs = out.find("VirtualService", Some("bookinfo"), "rewrite-port-for-googleapis").unwrap();
+    /// assert_eq!(vs.to_json()["spec"]["hosts"][0], "www.googleapis.com");
+    /// ```
+    pub fn external(name: impl Into<String>, egress: &EgressRef) -> Self {
+        Self {
+            name: name.into(),
+            namespace: egress.namespace.clone(),
+            scope: RoutesScope::External(egress.clone()),
             also_mesh: false,
             routes: Vec::new(),
             export_to: Vec::new(),

@@ -333,6 +333,17 @@ impl Version {
     }
 }
 
+/// Which identity a service's pods run as (and so which mTLS principal callers see).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Identity {
+    /// A ServiceAccount named after the service (the default): each service has its own
+    /// identity, which authorization rules can name.
+    #[default]
+    OwnServiceAccount,
+    /// The namespace's `default` ServiceAccount; no ServiceAccount object is generated.
+    NamespaceDefault,
+}
+
 /// A service: a Kubernetes Service with named ports, a ServiceAccount of the same name, and
 /// one Deployment per [`Version`].
 ///
@@ -358,6 +369,19 @@ pub struct Service {
     pub(crate) ports: Vec<Port>,
     pub(crate) versions: Vec<Version>,
     pub(crate) export_to: Vec<String>,
+    pub(crate) identity: Identity,
+    pub(crate) container: Option<String>,
+    pub(crate) workloads: Workloads,
+}
+
+/// Who creates a service's Kubernetes objects (Service, ServiceAccount, Deployments).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Workloads {
+    /// The mesh generates them.
+    #[default]
+    Generated,
+    /// Something else does ([`Service::deployed_elsewhere`]).
+    Elsewhere,
 }
 
 impl Service {
@@ -369,7 +393,50 @@ impl Service {
             ports: Vec::new(),
             versions: Vec::new(),
             export_to: Vec::new(),
+            identity: Identity::OwnServiceAccount,
+            container: None,
+            workloads: Workloads::Generated,
         }
+    }
+
+    /// Which ServiceAccount the pods run as (default: [`Identity::OwnServiceAccount`]).
+    pub fn identity(mut self, identity: Identity) -> Self {
+        self.identity = identity;
+        self
+    }
+
+    /// Names the container in every version's pod (default: the service's name).
+    pub fn container_name(mut self, name: impl Into<String>) -> Self {
+        self.container = Some(name.into());
+        self
+    }
+
+    /// Declares a service whose workloads are deployed by something else (another
+    /// team's manifests, a Helm chart, cert-manager's HTTP-01 solver): routes, policies
+    /// and authorization can name it, and references to its ports and versions are
+    /// checked as usual, but `compile()` emits no Service, ServiceAccount or Deployment
+    /// for it, only its Istio configuration (the DestinationRule with its versions as
+    /// subsets, when it has versions or a traffic policy). The images and sizes of its
+    /// versions are not used. Default: the mesh generates the workloads.
+    ///
+    /// ```
+    /// use mesh_dsl::{Mesh, Namespace, Port, Service, Version};
+    /// let mut mesh = Mesh::new();
+    /// let ns = mesh.namespace(Namespace::new("bookinfo"));
+    /// mesh.service(
+    ///     Service::new(&ns, "reviews")
+    ///         .port(Port::http(9080))
+    ///         .version(Version::new("v1", "docker.io/istio/examples-bookinfo-reviews-v1:1.20.3"))
+    ///         .deployed_elsewhere(),
+    /// );
+    /// let out = mesh.compile().unwrap().resources;
+    /// assert!(out.find("DestinationRule", Some("bookinfo"), "reviews").is_some());
+    /// assert!(out.find("Deployment", Some("bookinfo"), "reviews-v1").is_none());
+    /// assert!(out.find("Service", Some("bookinfo"), "reviews").is_none());
+    /// ```
+    pub fn deployed_elsewhere(mut self) -> Self {
+        self.workloads = Workloads::Elsewhere;
+        self
     }
 
     /// Adds a port.
@@ -398,6 +465,7 @@ impl Service {
 pub struct ServiceRef {
     pub(crate) namespace: String,
     pub(crate) name: String,
+    pub(crate) account: String,
 }
 
 impl ServiceRef {
@@ -428,7 +496,7 @@ impl ServiceRef {
     /// The SPIFFE principal of the service's ServiceAccount, as AuthorizationPolicies
     /// name it: `cluster.local/ns/<namespace>/sa/<name>`.
     pub fn principal(&self) -> String {
-        format!("cluster.local/ns/{}/sa/{}", self.namespace, self.name)
+        format!("cluster.local/ns/{}/sa/{}", self.namespace, self.account)
     }
 }
 

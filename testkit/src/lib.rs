@@ -78,6 +78,22 @@ pub fn shared_or_skip(test: &str) -> Option<PathBuf> {
     dir
 }
 
+/// insta settings that put snapshots in the workspace's top-level `snapshots/` folder
+/// (one place for reviewers), named exactly as the test names them.
+///
+/// ```
+/// testkit::snapshot_settings().bind(|| {
+///     // insta::assert_snapshot!("name", text);
+/// });
+/// ```
+pub fn snapshot_settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path(workspace_root().join("snapshots"));
+    s.set_prepend_module_to_snapshot(false);
+    s.set_omit_expression(true);
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,20 +120,4 @@ mod tests {
             None => assert_eq!(shared_or_skip("shared_dir_is_consistent"), None),
         }
     }
-}
-
-/// insta settings that put snapshots in the workspace's top-level `snapshots/` folder
-/// (one place for reviewers), named exactly as the test names them.
-///
-/// ```
-/// testkit::snapshot_settings().bind(|| {
-///     // insta::assert_snapshot!("name", text);
-/// });
-/// ```
-pub fn snapshot_settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.set_snapshot_path(workspace_root().join("snapshots"));
-    s.set_prepend_module_to_snapshot(false);
-    s.set_omit_expression(true);
-    s
 }

@@ -2,7 +2,9 @@
 //! under `istio-types/src/generated/`. Not published; run it with `cargo xtask generate`.
 
 mod case;
+mod cel;
 mod emit;
+mod emit_validate;
 mod model;
 mod names;
 
@@ -49,7 +51,7 @@ fn crds_commit(readme: &str) -> String {
 pub fn generate_from(crds_yaml: &str, readme: &str) -> Result<BTreeMap<String, String>> {
     let model = model::Model::from_crds(crds_yaml)?;
     let stamp = format!("crds.yaml@{}", crds_commit(readme));
-    let files = emit::emit(&model, &stamp);
+    let files = emit::emit(&model, &stamp)?;
     files
         .into_iter()
         .map(|(path, text)| {

@@ -48,6 +48,9 @@ pub struct Field {
     pub rust: String,
     pub ty: Ty,
     pub required: bool,
+    /// The schema's constraints on the value (those of a named type live on its
+    /// [`TypeDef`]).
+    pub checks: ValueChecks,
 }
 
 #[derive(Debug)]
@@ -55,6 +58,215 @@ pub struct Variant {
     pub wire: String,
     pub rust: String,
     pub ty: Ty,
+    pub checks: ValueChecks,
+}
+
+/// One `x-kubernetes-validations` entry.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RuleSpec {
+    /// The CEL expression.
+    pub rule: String,
+    /// The message shown when it is false.
+    pub message: String,
+}
+
+/// The schema constraints written at one place of a schema.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Checks {
+    /// (bound, exclusive)
+    pub minimum: Option<(f64, bool)>,
+    pub maximum: Option<(f64, bool)>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub pattern: Option<String>,
+    pub min_items: Option<u64>,
+    pub max_items: Option<u64>,
+    pub min_properties: Option<u64>,
+    pub max_properties: Option<u64>,
+    /// A string format the API server checks (`byte`, `date-time`).
+    pub format: Option<String>,
+    /// `x-kubernetes-list-type`: `Some(keys)` for `map` (items unique by these keys),
+    /// `Some(vec![])` for `set` (items unique).
+    pub unique_by: Option<Vec<String>>,
+    pub rules: Vec<RuleSpec>,
+}
+
+impl Checks {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// Constraints on a value and, for lists and maps, on its items.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ValueChecks {
+    pub own: Checks,
+    pub inner: Option<Box<ValueChecks>>,
+}
+
+impl ValueChecks {
+    pub fn is_empty(&self) -> bool {
+        self.own.is_empty() && self.inner.as_ref().is_none_or(|i| i.is_empty())
+    }
+}
+
+/// Schema keywords the generator knows. Anything else is refused, so that no constraint
+/// is silently dropped.
+const KNOWN_KEYWORDS: &[&str] = &[
+    "type",
+    "description",
+    "properties",
+    "items",
+    "additionalProperties",
+    "required",
+    "enum",
+    "nullable",
+    "format",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "minProperties",
+    "maxProperties",
+    "oneOf",
+    "anyOf",
+    "allOf",
+    "not",
+    "x-kubernetes-validations",
+    "x-kubernetes-preserve-unknown-fields",
+    "x-kubernetes-int-or-string",
+    "x-kubernetes-list-type",
+    "x-kubernetes-list-map-keys",
+    "x-kubernetes-map-type",
+];
+
+/// Formats that need no check on a typed value: the Rust type already guarantees them.
+const TYPE_FORMATS: &[&str] = &["int32", "int64", "double", "float"];
+
+/// Reads the constraints written at `schema` itself (not in its children).
+pub fn checks_of(schema: &Value, at: &str) -> Result<Checks> {
+    let Some(m) = schema.as_object() else {
+        bail!("{at}: schema is not an object");
+    };
+    for k in m.keys() {
+        if !KNOWN_KEYWORDS.contains(&k.as_str()) {
+            bail!("{at}: schema keyword `{k}` is not supported by the generator");
+        }
+    }
+    let num = |k: &str| m.get(k).and_then(Value::as_f64);
+    let uint = |k: &str| m.get(k).and_then(Value::as_u64);
+    let flag = |k: &str| m.get(k).and_then(Value::as_bool) == Some(true);
+    let mut c = Checks {
+        minimum: num("minimum").map(|v| (v, flag("exclusiveMinimum"))),
+        maximum: num("maximum").map(|v| (v, flag("exclusiveMaximum"))),
+        min_length: uint("minLength"),
+        max_length: uint("maxLength"),
+        pattern: m.get("pattern").and_then(Value::as_str).map(String::from),
+        min_items: uint("minItems"),
+        max_items: uint("maxItems"),
+        min_properties: uint("minProperties"),
+        max_properties: uint("maxProperties"),
+        format: None,
+        unique_by: None,
+        rules: Vec::new(),
+    };
+    if let Some(f) = m.get("format").and_then(Value::as_str)
+        && !TYPE_FORMATS.contains(&f)
+    {
+        match f {
+            "byte" | "date-time" => c.format = Some(f.to_string()),
+            other => bail!("{at}: format `{other}` is not supported by the generator"),
+        }
+    }
+    match m.get("x-kubernetes-list-type").and_then(Value::as_str) {
+        None | Some("atomic") => {}
+        Some("set") => c.unique_by = Some(Vec::new()),
+        Some("map") => {
+            let keys: Vec<String> = m
+                .get("x-kubernetes-list-map-keys")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect();
+            if keys.is_empty() {
+                bail!("{at}: list of type map without keys");
+            }
+            c.unique_by = Some(keys);
+        }
+        Some(other) => bail!("{at}: list type `{other}` is not supported"),
+    }
+    for r in m
+        .get("x-kubernetes-validations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(obj) = r.as_object() else {
+            bail!("{at}: validation rule is not an object");
+        };
+        for k in obj.keys() {
+            if k != "rule" && k != "message" {
+                bail!(
+                    "{at}: validation rule key `{k}` is not supported by the generator \
+                     (only rule and message are)"
+                );
+            }
+        }
+        let rule = obj
+            .get("rule")
+            .and_then(Value::as_str)
+            .ok_or_else(|| anyhow!("{at}: validation without a rule"))?;
+        c.rules.push(RuleSpec {
+            rule: rule.to_string(),
+            message: obj
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+        });
+    }
+    Ok(c)
+}
+
+/// The constraints on a value of type `ty` at `schema`: its own, and its items' for lists
+/// and maps. A named type's own constraints are left out (they are on its [`TypeDef`]).
+pub fn value_checks(schema: &Value, ty: &Ty, at: &str) -> Result<ValueChecks> {
+    Ok(match ty {
+        Ty::Named(_) => ValueChecks::default(),
+        Ty::List(inner) => {
+            let items = schema
+                .get("items")
+                .ok_or_else(|| anyhow!("{at}: array without items"))?;
+            ValueChecks {
+                own: checks_of(schema, at)?,
+                inner: Some(Box::new(value_checks(items, inner, &format!("{at}[*]"))?)),
+            }
+        }
+        Ty::Map(inner) => {
+            let values = schema
+                .get("additionalProperties")
+                .ok_or_else(|| anyhow!("{at}: map without additionalProperties"))?;
+            ValueChecks {
+                own: checks_of(schema, at)?,
+                inner: Some(Box::new(value_checks(
+                    values,
+                    inner,
+                    &format!("{at}{{*}}"),
+                )?)),
+            }
+        }
+        _ => ValueChecks {
+            own: checks_of(schema, at)?,
+            inner: None,
+        },
+    })
 }
 
 #[derive(Debug)]
@@ -88,6 +300,8 @@ pub struct TypeDef {
     pub users: BTreeSet<(String, String)>,
     /// Where it was first seen, for docs: (kind, path).
     pub origin: (String, String),
+    /// Constraints written on the type's own schema node (CEL rules on an object, ...).
+    pub checks: Checks,
 }
 
 #[derive(Debug, Default)]
@@ -359,6 +573,7 @@ impl Model {
             return Ok(rust);
         }
         let proto_for_children = proto.clone().unwrap_or_else(|| rust.clone());
+        let checks = checks_of(schema, &format!("{}:{path}", cx.kind))?;
         let shape = if let Some(values) = schema.get("enum").and_then(Value::as_array) {
             let mut out = Vec::new();
             let mut seen = BTreeSet::new();
@@ -385,6 +600,7 @@ impl Model {
                 shape,
                 users: BTreeSet::from([(cx.group.clone(), cx.kind.clone())]),
                 origin: (cx.kind.clone(), path.to_string()),
+                checks,
             },
         );
         Ok(rust)
@@ -414,14 +630,17 @@ impl Model {
         let groups = one_of_members(schema);
         // Single-member groups ("at most one of {x}") are just an optional field.
         let groups: Vec<Vec<String>> = groups.into_iter().filter(|g| g.len() > 1).collect();
-        let fields_of = |wire: &str, model: &mut Model| -> Result<Ty> {
+        let fields_of = |wire: &str, model: &mut Model| -> Result<(Ty, ValueChecks)> {
             let child_path = if path.is_empty() {
                 wire.to_string()
             } else {
                 format!("{path}.{wire}")
             };
             let fallback = format!("{rust}{}", pascal_from_wire(wire));
-            model.ty_of(cx, &props[wire], wire, &child_path, &fallback)
+            let ty = model.ty_of(cx, &props[wire], wire, &child_path, &fallback)?;
+            let checks =
+                value_checks(&props[wire], &ty, &format!("{}:spec.{child_path}", cx.kind))?;
+            Ok((ty, checks))
         };
         let in_group = |w: &str| groups.iter().any(|g| g.iter().any(|m| m == w));
         let all_in_one_group =
@@ -439,10 +658,12 @@ impl Model {
                 })?;
             let mut variants = Vec::new();
             for w in &wires {
+                let (ty, checks) = fields_of(w, self)?;
                 variants.push(Variant {
                     wire: w.to_string(),
                     rust: pascal_from_wire(w),
-                    ty: fields_of(w, self)?,
+                    ty,
+                    checks,
                 });
             }
             return Ok(Shape::PureOneOf {
@@ -476,10 +697,12 @@ impl Model {
                 members.sort();
                 let mut variants = Vec::new();
                 for m in members {
+                    let (ty, checks) = fields_of(m, self)?;
                     variants.push(Variant {
                         wire: m.clone(),
                         rust: pascal_from_wire(m),
-                        ty: fields_of(m, self)?,
+                        ty,
+                        checks,
                     });
                 }
                 let enum_rust = c_case(spec.3);
@@ -499,13 +722,14 @@ impl Model {
                             shape: Shape::FlatOneOf { variants },
                             users: BTreeSet::from([(cx.group.clone(), cx.kind.clone())]),
                             origin: (cx.kind.clone(), path.to_string()),
+                            checks: Checks::default(),
                         },
                     );
                 }
                 one_ofs.push((fields.len(), spec.2.to_string(), enum_rust));
                 continue;
             }
-            let ty = fields_of(w, self)?;
+            let (ty, checks) = fields_of(w, self)?;
             let rename = FIELD_RENAMES
                 .iter()
                 .find(|(m, wire, _)| *m == proto && wire == w)
@@ -515,6 +739,7 @@ impl Model {
                 rust: rename.unwrap_or_else(|| field_ident(w)),
                 ty,
                 required: required.contains(w.as_str()),
+                checks,
             });
         }
         let mut seen = BTreeSet::new();

@@ -7,6 +7,7 @@ pub mod extensions;
 pub mod networking;
 pub mod security;
 pub mod telemetry;
+pub(crate) mod validate;
 
 crate::istio_resource_enum! {
 TrafficExtension(crate::extensions::v1alpha1::TrafficExtension),

@@ -1,5 +1,6 @@
 //! Integration tests of istio-types: one binary, one module per concern.
 
+mod cel_rules;
 mod fidelity;
 #[cfg(feature = "kube")]
 mod kube_resource;

@@ -261,3 +261,13 @@ fn mutate_first_leaf(v: &mut serde_json::Value, with: &serde_json::Value) {
         leaf => *leaf = with.clone(),
     }
 }
+
+/// Streams as large as a 5,000-service mesh (25,000 documents) are read, not refused by
+/// the parser's safety limits.
+#[test]
+fn large_streams_are_read() {
+    let doc = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: n\n  labels: {a: b, c: d}\n";
+    let stream = vec![doc; 25_000].join("---\n");
+    let docs = parse_stream(&stream, "big").expect("a large stream reads");
+    assert_eq!(docs.len(), 25_000);
+}

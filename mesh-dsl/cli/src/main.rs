@@ -2,6 +2,12 @@
 //!
 //! ```text
 //! mesh fmt -f FILE|DIR|-...   print every document back as canonical YAML
+//! mesh simulate -f FILE|DIR --host H [--path P] [-H name:value]... [--gateway NS/NAME] [-o json]
+//!                             decide offline where a request goes, and why
+//! mesh validate -f FILE|DIR|-... [-o json] [--fail-on warning]
+//!                             check every document on its own, all problems in one run
+//! mesh analyze -f FILE|DIR|-... [-o json] [--fail-on warning] [--mesh-config FILE]
+//!                             Istio's cross-resource analysis (istioctl analyze), offline
 //! ```
 //!
 //! Exit codes: 0 success, 1 invalid input (every problem is printed), 2 input that could
@@ -13,6 +19,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use istio_types::document::{self, SourceDocument, StreamError};
+
+mod analyze;
+mod simulate;
+mod validate;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -38,6 +48,18 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Decide offline where a request goes (VirtualService, route, destinations with
+    /// shares and DestinationRule policies, faults, retries...) and print why. Exit 0 when
+    /// decided, 1 for invalid input, 2 for unreadable files.
+    Simulate(Box<simulate::SimulateArgs>),
+    /// Check every document on its own (schema, field values) and report every problem
+    /// with Istio's message codes. Exit 0 clean, 1 problems found (errors, or what
+    /// `--fail-on` names), 2 input that could not be read.
+    Validate(analyze::ReportArgs),
+    /// Analyze the documents together as `istioctl analyze` does, offline: dangling
+    /// references, conflicts, ineffective configuration, with Istio's message codes.
+    /// Exit 0 clean, 1 problems found, 2 input that could not be read.
+    Analyze(analyze::AnalyzeArgs),
 }
 
 /// How a run ended, and its exit code.
@@ -50,6 +72,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Fmt { files, check } => fmt(&files, check),
+        Command::Simulate(args) => simulate::run(&args),
+        Command::Validate(args) => validate::run(&args),
+        Command::Analyze(args) => analyze::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

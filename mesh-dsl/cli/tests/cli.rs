@@ -142,3 +142,353 @@ fn fmt_accepts_the_whole_bookinfo_sample() {
         "every bookinfo routing document is printed, got {docs}"
     );
 }
+
+const ROUTING: &str = r#"
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: shop}
+spec:
+  hosts: [reviews]
+  http:
+  - match: [{headers: {end-user: {exact: jason}}, sourceLabels: {app: productpage}}]
+    route: [{destination: {host: reviews, subset: v2}}]
+  - route:
+    - {destination: {host: reviews, subset: v1}, weight: 90}
+    - {destination: {host: reviews, subset: v2}, weight: 10}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: shop}
+spec:
+  host: reviews
+  trafficPolicy: {loadBalancer: {simple: RANDOM}}
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+"#;
+
+#[test]
+fn simulate_prints_the_decision_and_its_trace() {
+    let args = [
+        "simulate",
+        "-f",
+        "-",
+        "--host",
+        "reviews",
+        "--source-namespace",
+        "shop",
+        "-H",
+        "end-user: jason",
+        "--source-label",
+        "app=productpage",
+    ];
+    let out = mesh(&args, ROUTING);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("route:    VirtualService shop/reviews http[0] match[0]"),
+        "{report}"
+    );
+    assert!(
+        report.contains("-> reviews.shop.svc.cluster.local subset v2 port 80  weight 100 (100%)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("load balancer: {\"simple\":\"RANDOM\"} (from trafficPolicy)"),
+        "{report}"
+    );
+    assert!(report.contains("trace:"), "{report}");
+
+    // Without the source label the first route is left out, and the split applies.
+    let out = mesh(&args[..args.len() - 2], ROUTING);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("subset v1 port 80  weight 90 (90%)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("subset v2 port 80  weight 10 (10%)"),
+        "{report}"
+    );
+}
+
+#[test]
+fn simulate_prints_json_for_tools() {
+    let out = mesh(
+        &[
+            "simulate",
+            "-f",
+            "-",
+            "--host",
+            "reviews.shop",
+            "--path",
+            "/x?y=1",
+            "-o",
+            "json",
+        ],
+        ROUTING,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+    assert_eq!(
+        v["request"]["routed_host"],
+        "reviews.shop.svc.cluster.local"
+    );
+    assert_eq!(v["request"]["path"], "/x?y=1");
+    assert_eq!(v["outcome"]["action"], "forward");
+    assert_eq!(v["outcome"]["destinations"][0]["share"], 0.9);
+    assert_eq!(v["checks"][0]["result"], "excluded");
+    assert_eq!(v["checks"][0]["why"]["field"], "sourceLabels");
+}
+
+#[test]
+fn simulate_exit_codes() {
+    // Malformed flags and an unknown gateway are invalid input: 1.
+    let bad_header = mesh(
+        &["simulate", "-f", "-", "--host", "r", "-H", "no-colon"],
+        ROUTING,
+    );
+    assert_eq!(bad_header.status.code(), Some(1));
+    assert!(text(&bad_header.stderr).contains("expected NAME:VALUE"));
+    let gw = mesh(
+        &[
+            "simulate",
+            "-f",
+            "-",
+            "--host",
+            "r",
+            "--gateway",
+            "shop/none",
+        ],
+        ROUTING,
+    );
+    assert_eq!(gw.status.code(), Some(1));
+    assert!(
+        text(&gw.stderr).contains("gateway shop/none is not defined"),
+        "{}",
+        text(&gw.stderr)
+    );
+    let invalid = mesh(
+        &["simulate", "-f", "-", "--host", "r"],
+        "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: x}\nspec: {hots: [a]}\n",
+    );
+    assert_eq!(invalid.status.code(), Some(1));
+    assert!(invalid.stdout.is_empty());
+    // A file that cannot be read: 2.
+    let missing = mesh(
+        &["simulate", "-f", "/nonexistent/mesh.yaml", "--host", "r"],
+        "",
+    );
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn simulate_routes_bookinfo_through_its_gateway() {
+    let Some(dir) = testkit::shared_or_skip("simulate_routes_bookinfo_through_its_gateway") else {
+        return;
+    };
+    let net = dir.join("corpus/samples/bookinfo/networking");
+    let file = |f: &str| net.join(f).to_string_lossy().into_owned();
+    let (gw, dr) = (
+        file("bookinfo-gateway.yaml"),
+        file("destination-rule-all.yaml"),
+    );
+    let run = |path: &str| {
+        mesh(
+            &[
+                "simulate",
+                "-f",
+                &gw,
+                "-f",
+                &dr,
+                "--host",
+                "bookinfo.example.com",
+                "--path",
+                path,
+                "--gateway",
+                "default/bookinfo-gateway",
+                "-o",
+                "json",
+            ],
+            "",
+        )
+    };
+    let out = run("/productpage");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+    assert_eq!(
+        v["outcome"]["destinations"][0]["host"],
+        "productpage.default.svc.cluster.local"
+    );
+    assert_eq!(v["outcome"]["destinations"][0]["port"], 9080);
+    let none = run("/nowhere");
+    assert!(none.status.success(), "a 404 is a decision too");
+    let v: serde_json::Value = serde_json::from_slice(&none.stdout).expect("JSON output");
+    assert_eq!(v["outcome"]["action"], "no_route");
+}
+
+const ANALYZE_INPUT: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio-injection: enabled}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: shop}
+spec: {selector: {app: reviews}, ports: [{name: http, port: 9080}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: shop}
+spec:
+  hosts: [reviews]
+  http:
+  - route: [{destination: {host: ratings}}]
+"#;
+
+#[test]
+fn analyze_reports_istio_codes_as_json_and_fails_on_errors() {
+    let out = mesh(&["analyze", "-f", "-", "-o", "json"], ANALYZE_INPUT);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON array");
+    let items = v.as_array().expect("an array");
+    let missing = items
+        .iter()
+        .find(|d| d["code"] == "IST0101")
+        .expect("IST0101 for the missing host");
+    assert_eq!(missing["severity"], "error");
+    assert_eq!(missing["kind"], "VirtualService");
+    assert_eq!(missing["namespace"], "shop");
+    assert_eq!(missing["name"], "reviews");
+    assert_eq!(missing["path"], "spec.http[0].route[0].destination.host");
+    assert!(missing["message"].as_str().unwrap().contains("ratings"));
+}
+
+#[test]
+fn analyze_human_output_is_grouped_and_plain_off_a_terminal() {
+    let out = mesh(&["analyze", "-f", "-"], ANALYZE_INPUT);
+    assert_eq!(out.status.code(), Some(1));
+    let report = text(&out.stdout);
+    assert!(
+        !report.contains('\x1b'),
+        "no colour when not a terminal: {report}"
+    );
+    assert!(
+        report.contains("VirtualService shop/reviews (-)\n  error IST0101 ReferencedResourceNotFound at spec.http[0].route[0].destination.host\n"),
+        "{report}"
+    );
+    assert!(report.contains("1 error, 0 warnings, 0 info"), "{report}");
+}
+
+#[test]
+fn analyze_fail_on_warning_and_clean_input() {
+    // Only a warning (IST0132: the gateway serves another host).
+    let warn_only = r#"
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: [shop.example.com]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: other, namespace: istio-system}
+spec:
+  hosts: [other.example.com]
+  gateways: [gw]
+  http: [{directResponse: {status: 200}}]
+"#;
+    let out = mesh(&["analyze", "-f", "-"], warn_only);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("IST0132"));
+    let out = mesh(&["analyze", "--fail-on", "warning", "-f", "-"], warn_only);
+    assert_eq!(out.status.code(), Some(1));
+    let clean = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {istio-injection: enabled}}\n";
+    let out = mesh(&["analyze", "--fail-on", "info", "-f", "-"], clean);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("no problems found in 1 resource"));
+    let json = mesh(&["analyze", "-o", "json", "-f", "-"], clean);
+    assert_eq!(text(&json.stdout).trim(), "[]");
+}
+
+#[test]
+fn validate_reports_every_schema_problem_with_its_path() {
+    let bad = "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: x, namespace: shop}\nspec:\n  http:\n  - timout: 5s\n    route: [{destination: {host: 3}}]\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n";
+    let out = mesh(&["validate", "-f", "-", "-o", "json"], bad);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON array");
+    let paths: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "IST0106")
+        .filter_map(|d| d["path"].as_str())
+        .collect();
+    assert!(paths.contains(&"spec.http[0].timout"), "{paths:?}");
+    assert!(
+        paths.contains(&"spec.http[0].route[0].destination.host"),
+        "{paths:?}"
+    );
+    let ok = mesh(
+        &["validate", "-f", "-"],
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n",
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stdout));
+}
+
+#[test]
+fn validate_and_analyze_exit_2_on_unreadable_input() {
+    for cmd in ["validate", "analyze"] {
+        let out = mesh(&[cmd, "-f", "/nonexistent/mesh.yaml"], "");
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        assert!(text(&out.stderr).contains("cannot read"), "{cmd}");
+    }
+    let out = mesh(&["analyze", "--analyzer", "no.SuchAnalyzer", "-f", "-"], "");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn analyze_runs_istio_analyzer_inputs() {
+    let Some(dir) = testkit::shared_or_skip("analyze_runs_istio_analyzer_inputs") else {
+        return;
+    };
+    let file =
+        dir.join("corpus/pkg/config/analysis/analyzers/testdata/virtualservice_gateways.yaml");
+    let out = mesh(
+        &[
+            "analyze",
+            "--analyzer",
+            "virtualservice.GatewayAnalyzer",
+            "-o",
+            "json",
+            "-f",
+            file.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON array");
+    let found: std::collections::BTreeSet<(String, String)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or("").to_string(),
+                d["name"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let expected: std::collections::BTreeSet<(String, String)> = [
+        ("IST0101", "httpbin-bogus"),
+        ("IST0132", "cross-test"),
+        ("IST0132", "httpbin-bogus"),
+        ("IST0132", "httpbin"),
+    ]
+    .iter()
+    .map(|(c, n)| (c.to_string(), n.to_string()))
+    .collect();
+    assert_eq!(found, expected);
+}

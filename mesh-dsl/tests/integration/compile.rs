@@ -2,7 +2,9 @@
 //! does not depend on the order the mesh was assembled in.
 
 use istio_types::Duration;
-use istio_types::networking::v1::{VirtualService, VirtualServiceSpec};
+use istio_types::networking::v1::{
+    Destination, HttpRoute, HttpRouteDestination, VirtualService, VirtualServiceSpec,
+};
 use mesh_dsl::{
     Authorization, AuthzRule, Canary, CompileOptions, Egress, Gateway, Match, Mesh, Mtls, MtlsMode,
     Namespace, Port, Route, Routes, Service, Severity, SidecarScope, Telemetry, TelemetryProviders,
@@ -134,8 +136,11 @@ fn canary_plans_are_checked_and_stages_are_bounded() {
     assert_eq!(&*err.diagnostics.iter().next().unwrap().code, "MESH0009");
 }
 
+/// A piece of a mesh, as a module of a user's code would add it.
+type Part = Box<dyn Fn(&mut Mesh)>;
+
 /// One mesh, assembled by parts that can run in any order (as modules of a user's code).
-fn parts() -> Vec<Box<dyn Fn(&mut Mesh)>> {
+fn parts() -> Vec<Part> {
     let ns = || mesh_dsl::NamespaceRef::external("shop");
     vec![
         Box::new(|m: &mut Mesh| {
@@ -227,6 +232,16 @@ fn raw_resources_pass_through_and_compiled_resources_can_be_adjusted() {
         "legacy",
         VirtualServiceSpec {
             hosts: vec!["legacy".into()],
+            http: vec![HttpRoute {
+                route: vec![HttpRouteDestination {
+                    destination: Destination {
+                        host: "user".into(),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
             ..Default::default()
         },
     )));

@@ -1,4 +1,11 @@
 //! Integration tests of mesh-dsl: one binary, one module per concern.
 
+mod analyze;
+#[cfg(feature = "apply")]
+mod apply;
 mod compile;
+mod dsl_bookinfo_features;
 mod features;
+mod simulate;
+mod simulate_bookinfo;
+mod validate;

@@ -240,7 +240,7 @@ impl crate::de::FromValue for ServerTlsSettings {
 
 crate::impl_deserialize_via_value!(ServerTlsSettings);
 
-/// The `spec` of an Istio [`WorkloadEntry`] (`networking.istio.io`).
+/// The `spec` of an Istio [`WorkloadEntry`](crate::networking::v1::WorkloadEntry) (`networking.istio.io`).
 ///
 /// Reference: <https://istio.io/latest/docs/reference/config/networking/service-entry/#WorkloadEntry>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]

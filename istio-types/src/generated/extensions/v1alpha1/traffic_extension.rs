@@ -113,7 +113,7 @@ pub enum TrafficExtensionPhase {
 
 crate::string_enum!(TrafficExtensionPhase, [Unspecified => "UNSPECIFIED", Authn => "AUTHN", Authz => "AUTHZ", Stats => "STATS"]);
 
-/// The `spec` of an Istio [`TrafficExtension`] (`extensions.istio.io`).
+/// The `spec` of an Istio [`TrafficExtension`](crate::extensions::v1alpha1::TrafficExtension) (`extensions.istio.io`).
 ///
 /// Reference: <https://istio.io/latest/docs/reference/config/proxy_extensions/traffic-extension/#TrafficExtension>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]

@@ -33,7 +33,7 @@ pub enum PluginPhase {
 
 crate::string_enum!(PluginPhase, [UnspecifiedPhase => "UNSPECIFIED_PHASE", Authn => "AUTHN", Authz => "AUTHZ", Stats => "STATS"]);
 
-/// The `spec` of an Istio [`WasmPlugin`] (`extensions.istio.io`).
+/// The `spec` of an Istio [`WasmPlugin`](crate::extensions::v1alpha1::WasmPlugin) (`extensions.istio.io`).
 ///
 /// Reference: <https://istio.io/latest/docs/reference/config/proxy_extensions/wasm-plugin/#WasmPlugin>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]

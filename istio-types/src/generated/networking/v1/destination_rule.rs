@@ -236,7 +236,7 @@ impl crate::de::FromValue for CookieAttribute {
 
 crate::impl_deserialize_via_value!(CookieAttribute);
 
-/// The `spec` of an Istio [`DestinationRule`] (`networking.istio.io`).
+/// The `spec` of an Istio [`DestinationRule`](crate::networking::v1::DestinationRule) (`networking.istio.io`).
 ///
 /// Reference: <https://istio.io/latest/docs/reference/config/networking/destination-rule/#DestinationRule>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]

@@ -15,7 +15,7 @@ plural: "gateways",
 spec_required: false,
 }
 
-/// The `spec` of an Istio [`Gateway`] (`networking.istio.io`).
+/// The `spec` of an Istio [`Gateway`](crate::networking::v1::Gateway) (`networking.istio.io`).
 ///
 /// Reference: <https://istio.io/latest/docs/reference/config/networking/gateway/#Gateway>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]

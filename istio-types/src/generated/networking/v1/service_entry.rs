@@ -49,7 +49,7 @@ pub enum Resolution {
 
 crate::string_enum!(Resolution, [None => "NONE", Static => "STATIC", Dns => "DNS", DnsRoundRobin => "DNS_ROUND_ROBIN", DynamicDns => "DYNAMIC_DNS"]);
 
-/// The `spec` of an Istio [`ServiceEntry`] (`networking.istio.io`).
+/// The `spec` of an Istio [`ServiceEntry`](crate::networking::v1::ServiceEntry) (`networking.istio.io`).
 ///
 /// Reference: <https://istio.io/latest/docs/reference/config/networking/service-entry/#ServiceEntry>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]

@@ -202,7 +202,7 @@ impl crate::de::FromValue for SidecarPort {
 
 crate::impl_deserialize_via_value!(SidecarPort);
 
-/// The `spec` of an Istio [`Sidecar`] (`networking.istio.io`).
+/// The `spec` of an Istio [`Sidecar`](crate::networking::v1::Sidecar) (`networking.istio.io`).
 ///
 /// Reference: <https://istio.io/latest/docs/reference/config/networking/sidecar/#Sidecar>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]

@@ -1078,7 +1078,7 @@ pub enum UnmatchedPreflights {
 
 crate::string_enum!(UnmatchedPreflights, [Unspecified => "UNSPECIFIED", Forward => "FORWARD", Ignore => "IGNORE"]);
 
-/// The `spec` of an Istio [`VirtualService`] (`networking.istio.io`).
+/// The `spec` of an Istio [`VirtualService`](crate::networking::v1::VirtualService) (`networking.istio.io`).
 ///
 /// Reference: <https://istio.io/latest/docs/reference/config/networking/virtual-service/#VirtualService>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]

@@ -325,7 +325,7 @@ impl crate::de::FromValue for WorkloadEntryTemplate {
 
 crate::impl_deserialize_via_value!(WorkloadEntryTemplate);
 
-/// The `spec` of an Istio [`WorkloadGroup`] (`networking.istio.io`).
+/// The `spec` of an Istio [`WorkloadGroup`](crate::networking::v1::WorkloadGroup) (`networking.istio.io`).
 ///
 /// Reference: <https://istio.io/latest/docs/reference/config/networking/workload-group/#WorkloadGroup>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]

@@ -160,7 +160,7 @@ impl crate::de::FromValue for EnvoyConfigObjectPatch {
 
 crate::impl_deserialize_via_value!(EnvoyConfigObjectPatch);
 
-/// The `spec` of an Istio [`EnvoyFilter`] (`networking.istio.io`).
+/// The `spec` of an Istio [`EnvoyFilter`](crate::networking::v1alpha3::EnvoyFilter) (`networking.istio.io`).
 ///
 /// Reference: <https://istio.io/latest/docs/reference/config/networking/envoy-filter/#EnvoyFilter>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]

@@ -15,7 +15,7 @@ plural: "proxyconfigs",
 spec_required: false,
 }
 
-/// The `spec` of an Istio [`ProxyConfig`] (`networking.istio.io`).
+/// The `spec` of an Istio [`ProxyConfig`](crate::networking::v1beta1::ProxyConfig) (`networking.istio.io`).
 ///
 /// Reference: <https://istio.io/latest/docs/reference/config/networking/proxy-config/#ProxyConfig>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]

@@ -33,7 +33,7 @@ pub enum AuthorizationPolicyAction {
 
 crate::string_enum!(AuthorizationPolicyAction, [Allow => "ALLOW", Deny => "DENY", Audit => "AUDIT", Custom => "CUSTOM"]);
 
-/// The `spec` of an Istio [`AuthorizationPolicy`] (`security.istio.io`).
+/// The `spec` of an Istio [`AuthorizationPolicy`](crate::security::v1::AuthorizationPolicy) (`security.istio.io`).
 ///
 /// Reference: <https://istio.io/latest/docs/reference/config/security/authorization-policy/#AuthorizationPolicy>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]

@@ -54,7 +54,7 @@ pub enum MutualTlsMode {
 
 crate::string_enum!(MutualTlsMode, [Unset => "UNSET", Disable => "DISABLE", Permissive => "PERMISSIVE", Strict => "STRICT"]);
 
-/// The `spec` of an Istio [`PeerAuthentication`] (`security.istio.io`).
+/// The `spec` of an Istio [`PeerAuthentication`](crate::security::v1::PeerAuthentication) (`security.istio.io`).
 ///
 /// Reference: <https://istio.io/latest/docs/reference/config/security/peer_authentication/#PeerAuthentication>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]

@@ -191,7 +191,7 @@ impl crate::de::FromValue for JwtRule {
 
 crate::impl_deserialize_via_value!(JwtRule);
 
-/// The `spec` of an Istio [`RequestAuthentication`] (`security.istio.io`).
+/// The `spec` of an Istio [`RequestAuthentication`](crate::security::v1::RequestAuthentication) (`security.istio.io`).
 ///
 /// Reference: <https://istio.io/latest/docs/reference/config/security/request_authentication/#RequestAuthentication>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]

@@ -413,7 +413,7 @@ impl crate::de::FromValue for TagOverride {
 
 crate::impl_deserialize_via_value!(TagOverride);
 
-/// The `spec` of an Istio [`Telemetry`] (`telemetry.istio.io`).
+/// The `spec` of an Istio [`Telemetry`](crate::telemetry::v1::Telemetry) (`telemetry.istio.io`).
 ///
 /// Reference: <https://istio.io/latest/docs/reference/config/telemetry/#Telemetry>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]

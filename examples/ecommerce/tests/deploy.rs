@@ -1,0 +1,158 @@
+//! The shop's deploy program (`mesh_dsl::cli`) end to end: the real binary against the
+//! fake API server, through a generated kubeconfig; exit codes as documented.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use fake_apiserver::{FakeApiServer, ServerOptions};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ecommerce"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn kubeconfig(server: &FakeApiServer, name: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "ecommerce-{name}-{}.kubeconfig",
+        std::process::id()
+    ));
+    server.write_kubeconfig(&path).unwrap();
+    path
+}
+
+fn with(args: &[&str], kc: &Path) -> Output {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--kubeconfig", kc.to_str().unwrap(), "--timeout", "60s"]);
+    run(&all)
+}
+
+#[test]
+fn validate_reports_findings_and_fails_only_on_errors() {
+    let out = run(&["validate"]);
+    // The shop's TLS Secret is created outside the mesh, so the analysis reports it...
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("IST0101"));
+    // ...and suppressing that code passes.
+    let ok = run(&["validate", "--suppress", "IST0101"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    assert_eq!(text(&ok.stdout).lines().count(), 4, "one line per stage");
+    let bad = run(&["validate", "--stage", "9"]);
+    assert_eq!(bad.status.code(), Some(1));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(run(&["apply", "--timeout", "soon"]).status.code(), Some(2));
+    assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn missing_istio_crds_exit_3_with_one_clear_sentence() {
+    let server = FakeApiServer::start(ServerOptions::new());
+    let kc = kubeconfig(&server, "nocrds");
+    let out = with(&["apply"], &kc);
+    let _ = std::fs::remove_file(&kc);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("error: Istio's CRDs are not installed in this cluster: it does not serve "),
+        "{err}"
+    );
+    assert!(
+        err.contains("networking.istio.io/v1 VirtualService"),
+        "{err}"
+    );
+}
+
+#[test]
+fn diff_apply_and_delete_with_their_exit_codes() {
+    let Some(_) = testkit::shared_or_skip("diff_apply_and_delete_with_their_exit_codes") else {
+        return;
+    };
+    let crds = testkit::Crds::load().unwrap();
+    let server = FakeApiServer::start(
+        ServerOptions::new()
+            .crds(&crds)
+            .validator(testkit::shared_validator().unwrap())
+            .deployments_ready_after(std::time::Duration::from_millis(200)),
+    );
+    let kc = kubeconfig(&server, "deploy");
+    let objects = ecommerce::mesh().compile().unwrap().resources.len();
+
+    let diff = with(&["diff"], &kc);
+    assert_eq!(diff.status.code(), Some(6), "{}", text(&diff.stderr));
+    assert!(
+        text(&diff.stdout).contains(&format!("{objects} to create")),
+        "{}",
+        text(&diff.stdout)
+    );
+
+    let dry = with(&["apply", "--dry-run=server"], &kc);
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry.stderr));
+    assert!(
+        text(&dry.stdout).contains(&format!("dry run: {objects} object(s): {objects} created")),
+        "{}",
+        text(&dry.stdout)
+    );
+    assert_eq!(server.object("v1", "Namespace", None, "shop"), None);
+
+    let apply = with(&["apply", "--prune", "--wait"], &kc);
+    assert_eq!(
+        apply.status.code(),
+        Some(0),
+        "{}{}",
+        text(&apply.stdout),
+        text(&apply.stderr)
+    );
+    let summary = text(&apply.stdout);
+    assert!(
+        summary.contains(&format!(
+            "{objects} object(s): {objects} created, 0 configured, 0 unchanged, 0 pruned, 0 failed"
+        )),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("5 of 5 Deployment(s) rolled out"),
+        "{summary}"
+    );
+    assert!(
+        server
+            .object("v1", "ConfigMap", Some("default"), "ecommerce")
+            .is_some(),
+        "the ApplySet is named after the program"
+    );
+
+    let again = with(&["diff"], &kc);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stdout));
+    let stage = with(&["diff", "--stage", "3"], &kc);
+    assert_eq!(stage.status.code(), Some(6));
+    assert!(
+        text(&stage.stdout).contains("2 to update"),
+        "{}",
+        text(&stage.stdout)
+    );
+
+    let json = with(&["apply", "-o", "json"], &kc);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["results"].as_array().unwrap().len(), objects);
+    assert!(
+        report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["action"] == "unchanged")
+    );
+
+    let delete = with(&["delete"], &kc);
+    assert_eq!(delete.status.code(), Some(0), "{}", text(&delete.stderr));
+    assert!(text(&delete.stdout).contains("Namespace shop deleted"));
+    assert_eq!(server.object("v1", "Namespace", None, "shop"), None);
+    let _ = std::fs::remove_file(&kc);
+}

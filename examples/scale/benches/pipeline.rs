@@ -1,0 +1,60 @@
+//! The scale workload's pipeline, stage by stage, for N = 100, 1,000 and 5,000 services:
+//! `cargo bench -p scale`.
+//!
+//! - `build`: describing the mesh with the DSL;
+//! - `compile`: `Mesh::compile` (checks and resource generation);
+//! - `render`: writing the YAML stream;
+//! - `pipeline`: all three, what `scale --services N` does;
+//! - `floor`: serde alone (serde-saphyr) serializing the same final resources, one
+//!   document after another: the cost of producing the bytes at all.
+
+use mesh_dsl::Resources;
+
+fn main() {
+    divan::main();
+}
+
+const SIZES: [usize; 3] = [100, 1_000, 5_000];
+
+fn compiled(n: usize) -> Resources {
+    scale::mesh(n)
+        .compile()
+        .expect("the workload compiles")
+        .resources
+}
+
+#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+fn build(n: usize) -> mesh_dsl::Mesh {
+    scale::mesh(n)
+}
+
+#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+fn compile(bencher: divan::Bencher, n: usize) {
+    let mesh = scale::mesh(n);
+    bencher.bench_local(|| mesh.compile().expect("compiles"));
+}
+
+#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+fn render(bencher: divan::Bencher, n: usize) {
+    let resources = compiled(n);
+    bencher.bench_local(|| mesh_dsl::render::to_yaml(&resources).expect("renders"));
+}
+
+#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+fn pipeline(n: usize) -> String {
+    let resources = compiled(n);
+    mesh_dsl::render::to_yaml(&resources).expect("renders")
+}
+
+#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+fn floor(bencher: divan::Bencher, n: usize) {
+    let resources = compiled(n);
+    bencher.bench_local(|| {
+        let mut out = String::new();
+        for r in &resources {
+            out.push_str(&serde_saphyr::to_string(r).expect("serializes"));
+            out.push_str("---\n");
+        }
+        out
+    });
+}

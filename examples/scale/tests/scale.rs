@@ -1,0 +1,55 @@
+//! The scale workload: the reviewed N=2 output, the document count, and the schemas.
+
+#[test]
+fn two_services_match_the_reviewed_snapshot_and_the_workload_shape() {
+    let compiled = scale::mesh(2).compile().unwrap_or_else(|e| panic!("{e}"));
+    assert!(compiled.warnings.is_empty(), "{}", compiled.warnings);
+    let r = &compiled.resources;
+    assert_eq!(r.len(), 2 + 5 * 2, "2 + 5N documents");
+    let yaml = mesh_dsl::render::to_yaml(r).unwrap();
+    testkit::snapshot_settings().bind(|| insta::assert_snapshot!("scale_services_2", yaml));
+    let validator = testkit::shared_validator();
+    for doc in r {
+        let json = doc.to_json();
+        match doc {
+            mesh_dsl::Resource::Istio(_) => {
+                if let Some(v) = validator {
+                    v.validate(&json).unwrap_or_else(|e| {
+                        panic!(
+                            "{} {}: {}",
+                            doc.kind(),
+                            doc.name(),
+                            testkit::render_errors(&e)
+                        )
+                    });
+                }
+            }
+            _ => assert!(testkit::core_shape_problems(&json).is_empty(), "{json}"),
+        }
+    }
+    let vs = r
+        .find("VirtualService", Some("shop"), "svc-1")
+        .unwrap()
+        .to_json();
+    assert_eq!(vs["spec"]["http"][1]["route"][0]["weight"], 90);
+    assert_eq!(vs["spec"]["http"][1]["fault"]["delay"]["fixedDelay"], "5s");
+    let dep = r
+        .find("Deployment", Some("shop"), "svc-0-v2")
+        .unwrap()
+        .to_json();
+    assert_eq!(
+        dep["spec"]["template"]["spec"]["containers"][0]["name"],
+        "app"
+    );
+    assert_eq!(
+        dep["spec"]["template"]["spec"]["containers"][0]["image"],
+        "example/svc-0:v2"
+    );
+}
+
+#[test]
+fn the_document_count_grows_linearly() {
+    for n in [0, 1, 10, 250] {
+        assert_eq!(scale::mesh(n).compile().unwrap().resources.len(), 2 + 5 * n);
+    }
+}

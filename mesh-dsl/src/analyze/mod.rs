@@ -1,0 +1,488 @@
+//! Cross-resource analysis: the offline equivalent of `istioctl analyze` over a set of
+//! [`Resources`], whether they were built with the DSL or read from YAML files.
+//!
+//! Findings are [`Diagnostic`]s carrying Istio's analysis message codes and names
+//! (`IST0101 ReferencedResourceNotFound`, ...), so they can be looked up in
+//! [Istio's reference](https://istio.io/latest/docs/reference/config/analysis/). Every
+//! analyzer runs over one index built once (objects by namespace, host, gateway name and
+//! label), so the cost grows linearly with the number of objects.
+//!
+//! ```
+//! use mesh_dsl::analyze::{analyze, load_stream, AnalyzeOptions};
+//! use mesh_dsl::Resources;
+//!
+//! let loaded = load_stream(
+//!     "apiVersion: networking.istio.io/v1\nkind: VirtualService\n\
+//!      metadata: {name: reviews, namespace: shop}\n\
+//!      spec: {hosts: [reviews], http: [{route: [{destination: {host: reviews}}]}]}\n",
+//!     "inline",
+//! )
+//! .unwrap();
+//! let resources = Resources::from_vec(loaded.resources);
+//! assert!(loaded.repaired.is_empty());
+//! let found = analyze(&resources, &AnalyzeOptions::default());
+//! assert!(found.iter().any(|d| d.code == "IST0101"), "{found}");
+//! ```
+
+mod authz;
+mod cert;
+mod conditions;
+mod deployment;
+mod deprecation;
+mod destinationrule;
+mod envoyfilter;
+mod gateway;
+mod host;
+mod index;
+mod injection;
+mod labels;
+mod lenient;
+mod load;
+mod meshconfig;
+mod messages;
+mod multicluster;
+mod schema;
+mod service;
+mod serviceentry;
+mod sidecar;
+mod telemetry;
+mod virtualservice;
+mod webhook;
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::resources::Resources;
+
+pub use load::{LoadError, Loaded, load_stream};
+pub use meshconfig::{IngressControllerMode, MeshConfig, MeshConfigError, MeshNetworks};
+pub use messages::{MESSAGES, MessageType};
+
+use index::Index;
+
+/// How [`analyze`] runs.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct AnalyzeOptions {
+    /// The mesh configuration Istio would run with (the `mesh` key of the `istio`
+    /// ConfigMap). Default: Istio's defaults.
+    pub mesh_config: MeshConfig,
+    /// Istio's mesh networks (multi-network meshes). Default: none.
+    pub mesh_networks: Option<MeshNetworks>,
+    /// Run only the analyzers with these names (Istio's names, e.g.
+    /// `virtualservice.GatewayAnalyzer`; see [`analyzers`]). Default: `None`, all of them.
+    pub only: Option<Vec<String>>,
+    /// Assume Istio's default ingress gateway is installed (a Pod labelled
+    /// `istio: ingressgateway` and its Service in the Istio namespace), as `istioctl analyze`
+    /// does for files, unless the mesh config turns ingress off. Default: `true`.
+    pub assume_default_ingress: bool,
+    /// Count the pod templates of Deployments as workloads when a selector must match
+    /// something (subsets, sidecars, policies). Meshes rendered by mesh-dsl have
+    /// Deployments but no Pods; Istio's own analyzers look at running Pods only.
+    /// Default: `true`.
+    pub workloads_from_deployments: bool,
+    /// The namespace of objects that do not name one. Default: empty, as `istioctl analyze`
+    /// treats files when no namespace is given.
+    pub default_namespace: String,
+    /// The namespace Istio is installed in. Default: `istio-system`.
+    pub istio_namespace: String,
+}
+
+impl Default for AnalyzeOptions {
+    fn default() -> Self {
+        Self {
+            mesh_config: MeshConfig::default(),
+            mesh_networks: None,
+            only: None,
+            assume_default_ingress: true,
+            workloads_from_deployments: true,
+            default_namespace: String::new(),
+            istio_namespace: "istio-system".into(),
+        }
+    }
+}
+
+impl AnalyzeOptions {
+    /// Uses this mesh configuration (default: Istio's defaults).
+    #[must_use]
+    pub fn mesh_config(mut self, mesh_config: MeshConfig) -> Self {
+        self.mesh_config = mesh_config;
+        self
+    }
+
+    /// Uses these mesh networks (default: none).
+    #[must_use]
+    pub fn mesh_networks(mut self, mesh_networks: MeshNetworks) -> Self {
+        self.mesh_networks = Some(mesh_networks);
+        self
+    }
+
+    /// Runs only the named analyzers (default: all). Names are Istio's, see [`analyzers`].
+    #[must_use]
+    pub fn only(mut self, names: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.only = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Whether to assume Istio's default ingress gateway exists (default: `true`).
+    #[must_use]
+    pub fn assume_default_ingress(mut self, yes: bool) -> Self {
+        self.assume_default_ingress = yes;
+        self
+    }
+
+    /// Whether Deployment pod templates count as workloads (default: `true`).
+    #[must_use]
+    pub fn workloads_from_deployments(mut self, yes: bool) -> Self {
+        self.workloads_from_deployments = yes;
+        self
+    }
+
+    /// The namespace of objects that name none (default: empty).
+    #[must_use]
+    pub fn default_namespace(mut self, ns: impl Into<String>) -> Self {
+        self.default_namespace = ns.into();
+        self
+    }
+
+    /// The namespace Istio is installed in (default: `istio-system`).
+    #[must_use]
+    pub fn istio_namespace(mut self, ns: impl Into<String>) -> Self {
+        self.istio_namespace = ns.into();
+        self
+    }
+}
+
+/// One analyzer: its name as Istio names it, what it checks and which codes it reports.
+#[derive(Clone, Copy, Debug)]
+pub struct AnalyzerInfo {
+    /// Istio's name, e.g. `virtualservice.GatewayAnalyzer`.
+    pub name: &'static str,
+    /// Other names Istio uses for the same analyzer (its Go type or metadata name).
+    pub aliases: &'static [&'static str],
+    /// What it checks.
+    pub description: &'static str,
+    /// The message codes it can report.
+    pub codes: &'static [&'static str],
+    /// Whether [`analyze`] runs it when no analyzers are named. Off for checks that
+    /// [`crate::validate::validate`] already makes (the lead-in to `compile()` runs both).
+    pub by_default: bool,
+    run: fn(&Index<'_>, &mut Vec<Diagnostic>),
+}
+
+impl AnalyzerInfo {
+    /// Whether `name` is this analyzer's name or one of its aliases.
+    pub fn is_named(&self, name: &str) -> bool {
+        self.name == name || self.aliases.contains(&name)
+    }
+}
+
+macro_rules! analyzer {
+    ($name:expr, [$($alias:expr),*], $desc:expr, [$($code:expr),*], $run:path) => {
+        analyzer!($name, [$($alias),*], $desc, [$($code),*], $run, true)
+    };
+    ($name:expr, [$($alias:expr),*], $desc:expr, [$($code:expr),*], $run:path, $default:expr) => {
+        AnalyzerInfo {
+            name: $name,
+            aliases: &[$($alias),*],
+            description: $desc,
+            codes: &[$($code),*],
+            by_default: $default,
+            run: $run,
+        }
+    };
+}
+
+static ANALYZERS: &[AnalyzerInfo] = &[
+    analyzer!(
+        "multicluster.MeshNetworksAnalyzer",
+        ["meshnetworks.MeshNetworksAnalyzer"],
+        "Checks the service registries that mesh networks take endpoints from",
+        ["IST0126"],
+        multicluster::mesh_networks
+    ),
+    analyzer!(
+        "schema.ValidationAnalyzer",
+        [],
+        "Reports documents that do not fit their kind's schema (found while reading)",
+        ["IST0106"],
+        schema::validation
+    ),
+    analyzer!(
+        "schemaValidation.CollectionValidationAnalyzer",
+        ["schema.ValidationAnalyzer.VirtualService"],
+        "Finds VirtualService rules and matches that can never be used (also part of mesh_dsl::validate, so only run by name)",
+        ["IST0130", "IST0131"],
+        schema::virtual_service_matches,
+        false
+    ),
+    analyzer!(
+        "authz.AuthorizationPoliciesAnalyzer",
+        ["auth.AuthorizationPoliciesAnalyzer"],
+        "Checks that authorization policies select workloads and name existing namespaces",
+        ["IST0101", "IST0127"],
+        authz::authorization_policies
+    ),
+    analyzer!(
+        "authn.BlockedCIDRsAnalyzer",
+        [],
+        "Checks that istiod restricts JWKS fetches when RequestAuthentications exist",
+        ["IST0175"],
+        authz::blocked_cidrs
+    ),
+    analyzer!(
+        "conditions.ConditionAnalyzer",
+        [],
+        "Reports negative status conditions written by Istio",
+        ["IST0171"],
+        conditions::conditions
+    ),
+    analyzer!(
+        "deployment.ServiceAssociationAnalyzer",
+        ["deployment.MultiServiceAnalyzer"],
+        "Checks the Services that select each in-mesh Deployment agree on ports and protocols",
+        ["IST0116", "IST0137"],
+        deployment::service_association
+    ),
+    analyzer!(
+        "deployment.ApplicationUIDAnalyzer",
+        ["applicationUID.Analyzer"],
+        "Checks that applications do not run as the proxy's user ID 1337",
+        ["IST0144"],
+        deployment::application_uid
+    ),
+    analyzer!(
+        "deprecation.FieldAnalyzer",
+        ["deprecation.DeprecationAnalyzer"],
+        "Reports deprecated Istio fields and resource types",
+        ["IST0002"],
+        deprecation::fields
+    ),
+    analyzer!(
+        "destinationrule.CaCertificateAnalyzer",
+        [],
+        "Checks that TLS origination verifies the server certificate",
+        ["IST0128", "IST0129"],
+        destinationrule::ca_certificates
+    ),
+    analyzer!(
+        "destinationrule.PodNotSelectedAnalyzer",
+        ["destinationrule.SubsetSelectPodAnalyzer"],
+        "Checks that DestinationRule hosts exist and that subsets select workloads",
+        ["IST0173", "IST0174"],
+        destinationrule::pod_not_selected
+    ),
+    analyzer!(
+        "envoyfilter.EnvoyPatchAnalyzer",
+        [],
+        "Checks EnvoyFilter patch operations",
+        ["IST0151", "IST0152", "IST0153", "IST0154", "IST0155"],
+        envoyfilter::patches
+    ),
+    analyzer!(
+        "externalcontrolplane.ExternalControlPlaneAnalyzer",
+        [],
+        "Checks the webhook URLs of an external control plane (without DNS lookups)",
+        ["IST0163", "IST0164"],
+        webhook::external_control_plane
+    ),
+    analyzer!(
+        "gateway.IngressGatewayPortAnalyzer",
+        [],
+        "Checks Gateway ports against the Services of the gateway workloads",
+        ["IST0101", "IST0162"],
+        gateway::ingress_ports
+    ),
+    analyzer!(
+        "gateway.SecretAnalyzer",
+        [],
+        "Checks that Gateway credentials exist next to the gateway workload and are valid",
+        ["IST0101", "IST0161"],
+        gateway::secrets
+    ),
+    analyzer!(
+        "gateway.ConflictingGatewayAnalyzer",
+        [],
+        "Finds Gateways that select the same workloads with the same port and hosts",
+        ["IST0101", "IST0145"],
+        gateway::conflicting
+    ),
+    analyzer!(
+        "gateway.CertificateAnalyzer",
+        [],
+        "Finds certificates shared by Gateways of overlapping workloads",
+        ["IST0138"],
+        gateway::duplicate_certificates
+    ),
+    analyzer!(
+        "injection.Analyzer",
+        [],
+        "Checks sidecar injection of namespaces and pods",
+        ["IST0102", "IST0103", "IST0123", "IST0148"],
+        injection::injection
+    ),
+    analyzer!(
+        "injection.ImageAnalyzer",
+        [],
+        "Checks that running proxies use the injector's image",
+        ["IST0158"],
+        injection::image
+    ),
+    analyzer!(
+        "injection.ImageAutoAnalyzer",
+        [],
+        "Checks that workloads with `image: auto` are injected",
+        ["IST0146", "IST0147"],
+        injection::image_auto
+    ),
+    analyzer!(
+        "k8sgateway.SelectorAnalyzer",
+        [],
+        "Finds policies whose selector targets a Kubernetes Gateway's pods",
+        ["IST0166"],
+        gateway::k8s_gateway_selector
+    ),
+    analyzer!(
+        "k8sgateway.CRDVersionAnalyzer",
+        [],
+        "Checks Gateway API CRD versions against Istio's minimum",
+        ["IST0176"],
+        gateway::crd_version
+    ),
+    analyzer!(
+        "service.PortNameAnalyzer",
+        [],
+        "Checks Service port names follow Istio's protocol naming",
+        ["IST0118", "IST0150"],
+        service::port_names
+    ),
+    analyzer!(
+        "serviceentry.ProtocolAddressesAnalyzer",
+        ["serviceentry.Analyzer"],
+        "Checks that TCP ServiceEntries have addresses",
+        ["IST0134"],
+        serviceentry::protocol_addresses
+    ),
+    analyzer!(
+        "serviceentry.ConflictingServiceEntryProtocolAnalyzer",
+        [],
+        "Finds ServiceEntries giving one host and port different protocols",
+        ["IST0177"],
+        serviceentry::conflicting_protocols
+    ),
+    analyzer!(
+        "sidecar.SelectorAnalyzer",
+        ["sidecar.DefaultSelectorAnalyzer"],
+        "Checks Sidecar workload selectors match workloads and do not overlap",
+        ["IST0101", "IST0110", "IST0111", "IST0167"],
+        sidecar::selectors
+    ),
+    analyzer!(
+        "telemetry.ProviderAnalyzer",
+        [],
+        "Finds Telemetry access logging without providers",
+        ["IST0157"],
+        telemetry::providers
+    ),
+    analyzer!(
+        "telemetry.SelectorAnalyzer",
+        [],
+        "Checks Telemetry selectors match workloads and do not overlap",
+        ["IST0101", "IST0159"],
+        telemetry::selectors
+    ),
+    analyzer!(
+        "telemetry.DefaultSelectorAnalyzer",
+        [],
+        "Finds namespaces with several Telemetry resources without a selector",
+        ["IST0160"],
+        telemetry::default_selectors
+    ),
+    analyzer!(
+        "telemetry.LightstepAnalyzer",
+        [],
+        "Reports Telemetry that still uses the deprecated Lightstep provider",
+        ["IST0002"],
+        telemetry::lightstep
+    ),
+    analyzer!(
+        "virtualservice.ConflictingMeshGatewayHostsAnalyzer",
+        [],
+        "Finds mesh VirtualServices that define the same host",
+        ["IST0109"],
+        virtualservice::conflicting_mesh_gateway_hosts
+    ),
+    analyzer!(
+        "virtualservice.DestinationHostAnalyzer",
+        [],
+        "Checks VirtualService destination hosts and ports exist",
+        ["IST0101", "IST0112", "IST0140"],
+        virtualservice::destination_hosts
+    ),
+    analyzer!(
+        "virtualservice.DestinationRuleAnalyzer",
+        [],
+        "Checks VirtualService destination subsets are defined by a DestinationRule",
+        ["IST0101"],
+        virtualservice::destination_rules
+    ),
+    analyzer!(
+        "virtualservice.GatewayAnalyzer",
+        [],
+        "Checks VirtualService gateways exist and serve the VirtualService's hosts",
+        ["IST0101", "IST0132", "IST0165"],
+        virtualservice::gateways
+    ),
+    analyzer!(
+        "virtualservice.JWTClaimRouteAnalyzer",
+        [],
+        "Checks JWT-claim routing has request authentication on the gateway",
+        ["IST0149"],
+        virtualservice::jwt_claim_route
+    ),
+    analyzer!(
+        "webhook.Analyzer",
+        [],
+        "Checks Istio injection webhooks do not overlap and reference existing Services",
+        ["IST0139"],
+        webhook::webhooks
+    ),
+];
+
+/// Every analyzer, in the order they run.
+pub fn analyzers() -> &'static [AnalyzerInfo] {
+    ANALYZERS
+}
+
+/// Looks an analyzer up by its Istio name or an alias.
+pub fn analyzer(name: &str) -> Option<&'static AnalyzerInfo> {
+    ANALYZERS.iter().find(|a| a.is_named(name))
+}
+
+/// Runs the analyzers over `resources` and returns every finding, sorted, in one pass.
+///
+/// Without [`AnalyzeOptions::only`], every analyzer marked [`AnalyzerInfo::by_default`]
+/// runs; the VirtualService rule checks (IST0130/IST0131) are left to
+/// [`crate::validate::validate`], which makes them too. Run them here by naming them.
+///
+/// Never panics. Findings on a resource annotated `galley.istio.io/analyze-suppress` with
+/// their code (or `*`) are dropped, as Istio does. Objects in Kubernetes system namespaces
+/// (`kube-system`, `kube-public`, `kube-node-lease`, `local-path-storage`) are ignored.
+pub fn analyze(resources: &Resources, options: &AnalyzeOptions) -> Diagnostics {
+    let extra = index::default_resources(resources, options);
+    let idx = Index::build(resources, &extra, options);
+    let mut out = Vec::new();
+    for a in ANALYZERS {
+        let selected = match &options.only {
+            Some(names) => names.iter().any(|n| a.is_named(n)),
+            None => a.by_default,
+        };
+        if selected {
+            (a.run)(&idx, &mut out);
+        }
+    }
+    let mut ds: Diagnostics = out.into_iter().filter(|d| !idx.suppressed(d)).collect();
+    ds.sort();
+    ds
+}
+
+#[cfg(test)]
+mod tests;
