@@ -251,3 +251,65 @@ fn the_command_renders_stages_and_rejects_unknown_ones() {
     let list: Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), stage(0).len());
 }
+
+/// Where requests go at each canary stage, answered offline by the simulator: the shares
+/// of user v1/v2 follow the plan both through the gateway and inside the mesh, and the
+/// product faults apply to the right requests only.
+#[test]
+fn the_simulator_follows_the_canary_stage_by_stage() {
+    use mesh_dsl::simulate::{Request, Simulator};
+    for (n, share) in [(0, 10u32), (1, 25), (2, 50), (3, 100)] {
+        let resources = stage(n);
+        let sim = Simulator::new(&resources);
+        for request in [
+            Request::new(ecommerce::HOST)
+                .path("/api/users/42")
+                .via_gateway("shop/shop-gateway"),
+            Request::new("user").from_namespace("shop").path("/profile"),
+        ] {
+            let dist = sim
+                .distribution(&request)
+                .unwrap_or_else(|e| panic!("stage {n}: {e}"));
+            let weights: Vec<(Option<&str>, u32)> = dist
+                .shares
+                .iter()
+                .map(|s| (s.subset.as_deref(), s.weight))
+                .collect();
+            // A destination of weight 0 gets no traffic and is left out of the shares.
+            let expected: Vec<(Option<&str>, u32)> =
+                [(Some("v1"), 100 - share), (Some("v2"), share)]
+                    .into_iter()
+                    .filter(|(_, w)| *w > 0)
+                    .collect();
+            assert_eq!(weights, expected, "stage {n}: {request:?}");
+            let v2 = dist
+                .shares
+                .iter()
+                .find(|s| s.subset.as_deref() == Some("v2"))
+                .unwrap();
+            assert!(
+                (v2.share - f64::from(share) / 100.0).abs() < 1e-9,
+                "stage {n}"
+            );
+        }
+        // Test users of product get a 500; everyone else a 10% chance of 5 s delay.
+        let tester = sim
+            .simulate(
+                &Request::new("product")
+                    .from_namespace("shop")
+                    .header("x-test-user", "true"),
+            )
+            .unwrap();
+        let fault = tester.fault.expect("a fault for test users");
+        assert!(fault.abort.is_some_and(|a| a.percent == 100.0) && fault.delay.is_none());
+        let others = sim
+            .simulate(&Request::new("product").from_namespace("shop"))
+            .unwrap();
+        let fault = others.fault.expect("the delay fault");
+        assert!(fault.abort.is_none());
+        assert_eq!(
+            fault.delay.map(|d| (d.fixed_delay.to_string(), d.percent)),
+            Some(("5s".to_string(), 10.0))
+        );
+    }
+}
