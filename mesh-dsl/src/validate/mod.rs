@@ -47,6 +47,7 @@ mod extensions;
 mod gateway;
 mod kubernetes;
 mod routing;
+pub(crate) use routing::rule_warnings;
 mod security;
 mod service_entry;
 mod traffic;
@@ -211,7 +212,7 @@ pub(crate) struct Out {
 }
 
 impl Out {
-    fn new(resource: ResourceRef) -> Self {
+    pub(crate) fn new(resource: ResourceRef) -> Self {
         Self {
             resource,
             diags: Vec::new(),

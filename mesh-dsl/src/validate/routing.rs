@@ -130,6 +130,14 @@ pub(crate) fn virtual_service(vs: &VirtualService, out: &mut Out) {
     }
     let ns = vs.metadata.namespace.as_deref().unwrap_or("");
     validate_export_to(ns, &spec.export_to, false, false, &at.f("exportTo"), out);
+    rule_warnings(vs, out);
+}
+
+/// IST0130 / IST0131: rules that can never be used and matches an earlier one covers, as
+/// Istio's webhook warns. Also the analyzer `schema.ValidationAnalyzer` reports these.
+pub(crate) fn rule_warnings(vs: &VirtualService, out: &mut Out) {
+    let spec = &vs.spec;
+    let at = Path::new("spec");
     unreachable_http(&spec.http, &at.f("http"), out);
     unreachable_l4(
         spec.tcp
