@@ -564,10 +564,7 @@ impl<'m> Cx<'m> {
         let sref = ServiceRef {
             namespace: s.namespace.clone(),
             name: s.name.clone(),
-            account: match s.identity {
-                Identity::OwnServiceAccount => s.name.clone(),
-                Identity::NamespaceDefault => "default".into(),
-            },
+            account: s.account(),
         };
         let what = format!("service {}/{}", s.namespace, s.name);
         self.check_namespace(&s.namespace, || what.clone());

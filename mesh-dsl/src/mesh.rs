@@ -94,10 +94,7 @@ impl Mesh {
         let r = ServiceRef {
             namespace: service.namespace.clone(),
             name: service.name.clone(),
-            account: match service.identity {
-                crate::service::Identity::OwnServiceAccount => service.name.clone(),
-                crate::service::Identity::NamespaceDefault => "default".into(),
-            },
+            account: service.account(),
         };
         self.services.push(service);
         r

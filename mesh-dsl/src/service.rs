@@ -405,6 +405,14 @@ impl Service {
         self
     }
 
+    /// The ServiceAccount its pods run as.
+    pub(crate) fn account(&self) -> String {
+        match self.identity {
+            Identity::OwnServiceAccount => self.name.clone(),
+            Identity::NamespaceDefault => "default".into(),
+        }
+    }
+
     /// Names the container in every version's pod (default: the service's name).
     pub fn container_name(mut self, name: impl Into<String>) -> Self {
         self.container = Some(name.into());
