@@ -96,8 +96,9 @@ pub struct CompileOptions {
     pub fail_on: Severity,
     /// Analyzer codes not to report (like `istioctl analyze --suppress`); default none.
     pub suppress: Vec<String>,
-    /// Runs the cross-resource analyzers (`istioctl analyze`) too, with these options
-    /// (default: off; per-resource validation always runs).
+    /// Runs the cross-resource analyzers (`istioctl analyze`) with these options
+    /// (default: on, with Istio's default mesh settings; `None` skips them).
+    /// Per-resource validation always runs.
     pub analyze: Option<crate::analyze::AnalyzeOptions>,
 }
 
@@ -107,7 +108,7 @@ impl Default for CompileOptions {
             stage: 0,
             fail_on: Severity::Error,
             suppress: Vec::new(),
-            analyze: None,
+            analyze: Some(crate::analyze::AnalyzeOptions::default()),
         }
     }
 }
@@ -128,10 +129,20 @@ impl CompileOptions {
         self
     }
 
-    /// Runs the cross-resource analyzers as well, with Istio's default mesh settings.
+    /// Runs the cross-resource analyzers with these options (the default runs them with
+    /// Istio's default mesh settings).
     #[must_use]
-    pub fn with_analysis(mut self) -> Self {
-        self.analyze = Some(crate::analyze::AnalyzeOptions::default());
+    pub fn with_analysis(mut self, options: crate::analyze::AnalyzeOptions) -> Self {
+        self.analyze = Some(options);
+        self
+    }
+
+    /// Skips the cross-resource analyzers (per-resource validation still runs): for a
+    /// mesh that is only part of what the cluster runs, where references to the rest
+    /// would not resolve.
+    #[must_use]
+    pub fn without_analysis(mut self) -> Self {
+        self.analyze = None;
         self
     }
 
@@ -183,29 +194,19 @@ impl Mesh {
             );
         }
         cx.stage = options.stage;
+        if let Some(a) = &options.analyze {
+            cx.istio_namespace.clone_from(&a.istio_namespace);
+        }
         let resources = cx.build();
         let mut diags = cx.diags;
-        let elsewhere: Vec<String> = self
-            .services
-            .iter()
-            .filter(|s| s.workloads == crate::service::Workloads::Elsewhere)
-            .flat_map(|s| {
-                [
-                    format!("{:?}", s.name),
-                    format!("{:?}", format!("{}.{}", s.name, s.namespace)),
-                    format!(
-                        "{:?}",
-                        format!("{}.{}.svc.cluster.local", s.name, s.namespace)
-                    ),
-                ]
-            })
-            .collect();
         // The objects themselves: what Istio's admission would refuse, and what
         // `istioctl analyze` would find across them.
         diags.extend(crate::validate::validate(&resources));
         if let Some(analyze) = &options.analyze {
+            let mut analyze = analyze.clone();
+            analyze.assumed.extend(cx.assumed);
             diags.extend(
-                crate::analyze::analyze(&resources, analyze)
+                crate::analyze::analyze(&resources, &analyze)
                     .into_iter()
                     .filter(|d| !options.suppress.iter().any(|c| *c == d.code))
                     // A gateway's TLS Secret is provisioned outside the mesh description
@@ -216,11 +217,6 @@ impl Mesh {
                             && d.path
                                 .as_deref()
                                 .is_some_and(|p| p.ends_with("credentialName")))
-                    })
-                    // Services declared `deployed_elsewhere()` exist, though the mesh emits no
-                    // Service object for them.
-                    .filter(|d| {
-                        !(d.code == "IST0101" && elsewhere.iter().any(|h| d.message.ends_with(h)))
                     }),
             );
         }
@@ -247,6 +243,11 @@ struct Cx<'m> {
     /// scanning all of them.
     policies: BTreeMap<(String, String), Vec<&'m (PolicyTarget, crate::policy::Policy)>>,
     namespaces: BTreeSet<String>,
+    /// Objects the mesh relies on but does not emit (the workloads of services deployed
+    /// elsewhere, gateway workloads): analysis assumes them.
+    assumed: Vec<Resource>,
+    /// Where Istio's default ingress gateway runs (for the assumed gateway workloads).
+    istio_namespace: String,
 }
 
 fn meta(namespace: Option<&str>, name: &str, labels: &BTreeMap<String, String>) -> ObjectMeta {
@@ -298,6 +299,8 @@ impl<'m> Cx<'m> {
                 by
             },
             namespaces: BTreeSet::new(),
+            assumed: Vec::new(),
+            istio_namespace: "istio-system".into(),
         }
     }
 
@@ -370,6 +373,7 @@ impl<'m> Cx<'m> {
         self.routes(&mut out);
         for g in &mesh.gateways {
             self.check_gateway_port_names(g);
+            self.assume_gateway_workload(g);
             out.push(self.gateway(g));
         }
         for e in &mesh.egress {

@@ -31,6 +31,11 @@ fn main() -> ExitCode {
     };
     match build().compile() {
         Ok(compiled) => match mesh_dsl::render::to_yaml(&compiled.resources) {
+            Ok(yaml) if !compiled.warnings.is_empty() => {
+                eprintln!("{}", compiled.warnings);
+                print!("{yaml}");
+                ExitCode::SUCCESS
+            }
             Ok(yaml) => {
                 print!("{yaml}");
                 ExitCode::SUCCESS

@@ -49,8 +49,8 @@ mod telemetry;
 mod virtualservice;
 mod webhook;
 
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::resources::Resources;
+use crate::diag::{Diagnostic, Diagnostics, ResourceRef};
+use crate::resources::{Resource, Resources};
 
 pub use load::{LoadError, Loaded, load_stream};
 pub use meshconfig::{IngressControllerMode, MeshConfig, MeshConfigError, MeshNetworks};
@@ -84,6 +84,10 @@ pub struct AnalyzeOptions {
     pub default_namespace: String,
     /// The namespace Istio is installed in. Default: `istio-system`.
     pub istio_namespace: String,
+    /// Objects that exist in the cluster but are not part of the input (installed by
+    /// another team, a Helm chart, Istio itself): the analyzers see them, as references
+    /// and workloads, and nothing is reported about them. Default: none.
+    pub assumed: Vec<Resource>,
 }
 
 impl Default for AnalyzeOptions {
@@ -96,6 +100,7 @@ impl Default for AnalyzeOptions {
             workloads_from_deployments: true,
             default_namespace: String::new(),
             istio_namespace: "istio-system".into(),
+            assumed: Vec::new(),
         }
     }
 }
@@ -147,6 +152,13 @@ impl AnalyzeOptions {
     #[must_use]
     pub fn istio_namespace(mut self, ns: impl Into<String>) -> Self {
         self.istio_namespace = ns.into();
+        self
+    }
+
+    /// Assumes these objects exist in the cluster (see [`AnalyzeOptions::assumed`]).
+    #[must_use]
+    pub fn assume(mut self, objects: impl IntoIterator<Item = Resource>) -> Self {
+        self.assumed.extend(objects);
         self
     }
 }
@@ -467,7 +479,10 @@ pub fn analyzer(name: &str) -> Option<&'static AnalyzerInfo> {
 /// their code (or `*`) are dropped, as Istio does. Objects in Kubernetes system namespaces
 /// (`kube-system`, `kube-public`, `kube-node-lease`, `local-path-storage`) are ignored.
 pub fn analyze(resources: &Resources, options: &AnalyzeOptions) -> Diagnostics {
-    let extra = index::default_resources(resources, options);
+    let mut extra = index::default_resources(resources, options);
+    extra.extend(options.assumed.iter().cloned());
+    let assumed: std::collections::HashSet<ResourceRef> =
+        options.assumed.iter().map(Resource::reference).collect();
     let idx = Index::build(resources, &extra, options);
     let mut out = Vec::new();
     for a in ANALYZERS {
@@ -479,7 +494,11 @@ pub fn analyze(resources: &Resources, options: &AnalyzeOptions) -> Diagnostics {
             (a.run)(&idx, &mut out);
         }
     }
-    let mut ds: Diagnostics = out.into_iter().filter(|d| !idx.suppressed(d)).collect();
+    let mut ds: Diagnostics = out
+        .into_iter()
+        .filter(|d| !idx.suppressed(d))
+        .filter(|d| d.resource.as_ref().is_none_or(|r| !assumed.contains(r)))
+        .collect();
     ds.sort();
     ds
 }

@@ -51,8 +51,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::apply::{self, ApplyError, ApplyOptions, ApplySetParent, Event, Step};
-use crate::diag::{Diagnostics, Severity};
-use crate::{Compiled, Mesh};
+use crate::diag::Severity;
+use crate::{CompileOptions, Compiled, Mesh};
 
 /// Exit codes of a deploy program (see the [module docs](self)).
 pub mod exit {
@@ -158,8 +158,8 @@ enum Command {
         /// Only this stage (default: all).
         #[arg(long)]
         stage: Option<usize>,
-        /// Ignore findings with this code, e.g. IST0101 for a TLS Secret created outside
-        /// the mesh (as `istioctl analyze --suppress`); repeatable.
+        /// Ignore findings with this code, e.g. IST0129 for TLS origination without a CA
+        /// (as `istioctl analyze --suppress`); repeatable.
         #[arg(long = "suppress", value_name = "CODE")]
         suppress: Vec<String>,
     },
@@ -275,15 +275,6 @@ fn compile(mesh: &Mesh, stage: usize) -> Result<Compiled, u8> {
     }
 }
 
-/// Every check of compiled resources beyond `compile()`: cross-resource analysis (as
-/// `istioctl analyze`). The one place to add further checks.
-fn check(compiled: &Compiled) -> Diagnostics {
-    crate::analyze::analyze(
-        &compiled.resources,
-        &crate::analyze::AnalyzeOptions::default(),
-    )
-}
-
 fn dispatch(mesh: &Mesh, command: Command, program: &str) -> u8 {
     match command {
         Command::Stages => {
@@ -341,17 +332,14 @@ fn dispatch(mesh: &Mesh, command: Command, program: &str) -> u8 {
             };
             let mut worst = exit::OK;
             for s in stages {
-                let compiled = match compile(mesh, s) {
-                    Ok(c) => c,
-                    Err(code) => {
-                        worst = code;
-                        continue;
-                    }
+                // compile() validates and analyzes; every finding is printed, not only
+                // the ones that stop it.
+                let mut options = CompileOptions::default().stage(s);
+                options.suppress = suppress.clone();
+                let (objects, found) = match mesh.compile_with(&options) {
+                    Ok(c) => (Some(c.resources.len()), c.warnings),
+                    Err(e) => (None, e.diagnostics),
                 };
-                let found: Vec<_> = check(&compiled)
-                    .into_iter()
-                    .filter(|d| !suppress.iter().any(|c| *c == d.code))
-                    .collect();
                 for d in &found {
                     eprintln!("stage {s}: {d}");
                 }
@@ -362,9 +350,10 @@ fn dispatch(mesh: &Mesh, command: Command, program: &str) -> u8 {
                 if errors > 0 {
                     worst = exit::INVALID_MESH;
                 }
+                let objects =
+                    objects.map_or_else(|| "not compiled".to_string(), |n| format!("{n} objects"));
                 println!(
-                    "stage {s}: {} objects, {errors} error(s), {} other finding(s)",
-                    compiled.resources.len(),
+                    "stage {s}: {objects}, {errors} error(s), {} other finding(s)",
                     found.len() - errors
                 );
             }

@@ -39,11 +39,55 @@ pub(super) fn server_port_name(g: &Gateway, proto: Protocol, port: u32) -> Strin
 
 impl<'m> Cx<'m> {
     /// A service whose workloads are deployed elsewhere: checked like any other, but only
-    /// its Istio objects (the DestinationRule) are kept.
+    /// its Istio objects (the DestinationRule) are kept; its Service and Deployments are
+    /// what analysis assumes the cluster has.
     pub(super) fn service_deployed_elsewhere(&mut self, s: &'m Service, out: &mut Vec<Resource>) {
         let mut own = Vec::new();
         self.service(s, &mut own);
-        out.extend(own.into_iter().filter(|r| matches!(r, Resource::Istio(_))));
+        for r in own {
+            if matches!(r, Resource::Istio(_)) {
+                out.push(r);
+            } else {
+                self.assumed.push(r);
+            }
+        }
+    }
+
+    /// What analysis assumes about a gateway's workload, which Istio's installation or
+    /// gateway chart (or a platform team) provides: pods with the gateway's selector,
+    /// behind a Service that sends every port the gateway listens on to the pods. The
+    /// pods of Istio's default ingress gateway (selector `istio: ingressgateway`) live in
+    /// Istio's namespace, others in the gateway's.
+    pub(super) fn assume_gateway_workload(&mut self, g: &Gateway) {
+        if g.selector.is_empty() {
+            return;
+        }
+        let default = g.selector.len() == 1
+            && g.selector.get("istio").map(String::as_str) == Some("ingressgateway");
+        let ns = if default {
+            self.istio_namespace.clone()
+        } else {
+            g.namespace.clone()
+        };
+        let name = format!("{}-{}-workload", g.namespace, g.name);
+        let ports: BTreeSet<u32> = g.listeners.iter().map(|l| listener_port(l).1).collect();
+        self.assumed.push(Resource::from_json(serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": ns, "labels": g.selector},
+            "spec": {"containers": [{"name": "istio-proxy", "image": "proxyv2"}]},
+        })));
+        self.assumed.push(Resource::from_json(serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {
+                "selector": g.selector,
+                "ports": ports.iter().map(|p| serde_json::json!({
+                    "name": format!("tcp-{p}"), "port": p, "protocol": "TCP", "targetPort": p,
+                })).collect::<Vec<_>>(),
+            },
+        })));
     }
 
     /// The declaration `e` refers to; reports a handle this mesh does not declare.

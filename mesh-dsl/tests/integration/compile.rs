@@ -306,3 +306,90 @@ fn render_writes_yaml_json_and_a_kustomize_layout() {
     assert_eq!(written.len(), files.len());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn analysis_runs_by_default_and_its_errors_stop_compilation() {
+    // Two ports on `user` and a route that names neither: Istio cannot tell which port
+    // the route is for (IST0112, an error in `istioctl analyze`).
+    let mut mesh = Mesh::new();
+    let ns = mesh.namespace(Namespace::new("shop").sidecar_injection());
+    let user = mesh.service(
+        Service::new(&ns, "user")
+            .port(Port::http(80))
+            .port(Port::new(mesh_dsl::Protocol::Grpc, 9090))
+            .version(Version::new("v1", "user:1")),
+    );
+    mesh.routes(Routes::new(&user).route(Route::new().to(user.subset("v1"))));
+    let err = mesh.compile().unwrap_err();
+    let d = err
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "IST0112")
+        .unwrap_or_else(|| panic!("IST0112 expected:\n{}", err.diagnostics));
+    assert_eq!(d.severity, Severity::Error);
+    assert_eq!(
+        d.resource.as_ref().map(ToString::to_string).as_deref(),
+        Some("VirtualService shop/user")
+    );
+    assert_eq!(d.path.as_deref(), Some("spec.http[0].route[0].destination"));
+
+    // Without analysis the same mesh compiles (validation alone accepts it)...
+    let ok = mesh
+        .compile_with(&CompileOptions::default().without_analysis())
+        .expect("validation alone accepts it");
+    assert!(ok.warnings.iter().all(|d| d.code != "IST0112"));
+    // ...and naming the port satisfies the analyzer.
+    let mut fixed = Mesh::new();
+    let ns = fixed.namespace(Namespace::new("shop").sidecar_injection());
+    let user = fixed.service(
+        Service::new(&ns, "user")
+            .port(Port::http(80))
+            .port(Port::new(mesh_dsl::Protocol::Grpc, 9090))
+            .version(Version::new("v1", "user:1")),
+    );
+    fixed.routes(
+        Routes::new(&user)
+            .route(Route::new().to(mesh_dsl::Target::from(user.subset("v1")).port(80))),
+    );
+    let ok = fixed.compile().unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        !ok.warnings.has_at_least(Severity::Warning),
+        "{}",
+        ok.warnings
+    );
+}
+
+#[test]
+fn analysis_in_compile_assumes_workloads_installed_outside_the_mesh() {
+    // A gateway with its own selector: its pods come from Istio's gateway chart, not from
+    // the mesh, so compile() does not call the selector dangling (IST0101)...
+    let mut mesh = Mesh::new();
+    let ns = mesh.namespace(Namespace::new("shop").sidecar_injection());
+    let edge = mesh.namespace(Namespace::new("edge"));
+    let user = mesh.service(
+        Service::new(&ns, "user")
+            .port(Port::http(80))
+            .version(Version::new("v1", "user:1")),
+    );
+    let gw = mesh.gateway(
+        Gateway::new(&edge, "public")
+            .selector([("istio", "edge-gateway")])
+            .http(["shop.example.com"]),
+    );
+    mesh.routes(Routes::ingress("shop", &gw, ["shop.example.com"]).route(Route::new().to(&user)));
+    let ok = mesh.compile().unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        !ok.warnings.has_at_least(Severity::Warning),
+        "{}",
+        ok.warnings
+    );
+    // ...while analysis of the rendered files alone, with nothing assumed, does.
+    let files =
+        mesh_dsl::analyze::analyze(&ok.resources, &mesh_dsl::analyze::AnalyzeOptions::default());
+    assert!(
+        files
+            .iter()
+            .any(|d| d.code == "IST0101" && d.path.as_deref() == Some("spec.selector")),
+        "{files}"
+    );
+}

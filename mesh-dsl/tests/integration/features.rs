@@ -62,7 +62,8 @@ fn kitchen_sink() -> Mesh {
                             .ignore_uri_case()
                             .source_label("app", "web"),
                     )
-                    .to(api.subset("v2")),
+                    // `api` has two ports: routes name the one they mean (IST0112).
+                    .to(mesh_dsl::Target::from(api.subset("v2")).port(80)),
             )
             .route(
                 Route::new()
@@ -98,7 +99,10 @@ fn kitchen_sink() -> Mesh {
                     )
                     .retries(3, Duration::from_secs(2), "5xx,reset,connect-failure")
                     .timeout(Duration::from_secs(10))
-                    .split([(api.subset("v1"), 80), (api.subset("v2"), 20)]),
+                    .split([
+                        (mesh_dsl::Target::from(api.subset("v1")).port(80), 80),
+                        (mesh_dsl::Target::from(api.subset("v2")).port(80), 20),
+                    ]),
             ),
     );
     mesh.routes(
@@ -195,8 +199,10 @@ fn kitchen_sink() -> Mesh {
 #[test]
 fn every_builder_lands_where_istio_expects_it() {
     let compiled = kitchen_sink().compile().unwrap_or_else(|e| panic!("{e}"));
-    // Validation runs inside compile(): Istio's webhook warns that an HTTP-only DENY rule
-    // also denies TCP traffic, and that is the only thing it has to say.
+    // Validation and analysis run inside compile(): Istio's webhook warns that an
+    // HTTP-only DENY rule also denies TCP traffic, and the analyzers note that the
+    // gateway's namespace is not injected (an info). The gateway's own workload and TLS
+    // Secret are installed outside the mesh, so nothing is said about them.
     let warnings: Vec<(String, String)> = compiled
         .warnings
         .iter()
@@ -212,10 +218,13 @@ fn every_builder_lands_where_istio_expects_it() {
         .collect();
     assert_eq!(
         warnings,
-        [(
-            "MESH0100".to_string(),
-            "AuthorizationPolicy store/no-admin".to_string()
-        )],
+        [
+            (
+                "MESH0100".to_string(),
+                "AuthorizationPolicy store/no-admin".to_string()
+            ),
+            ("IST0102".to_string(), "Namespace edge".to_string()),
+        ],
         "{}",
         compiled.warnings
     );
