@@ -948,7 +948,8 @@ pub(crate) fn metadata(r: &IstioResource, out: &mut Out) {
     let Some(annotations) = annotations else {
         return;
     };
-    let at = Path::new("metadata").f("annotations");
+    let meta = Path::new("metadata");
+    let at = meta.f("annotations");
     if annotations.contains_key("istio.io/alwaysReject") {
         out.err(
             &at.k("istio.io/alwaysReject"),

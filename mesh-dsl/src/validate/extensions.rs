@@ -32,7 +32,8 @@ pub(crate) fn envoy_filter(ef: &EnvoyFilter, out: &mut Out) {
         }
     }
     for (i, cp) in spec.config_patches.iter().enumerate() {
-        let cat = at.f("configPatches").i(i);
+        let cat_config_patches = at.f("configPatches");
+        let cat = cat_config_patches.i(i);
         let apply_to = cp.apply_to.unwrap_or_default();
         if apply_to == ApplyTo::Invalid {
             out.err(&cat.f("applyTo"), "applyTo is missing");
@@ -79,7 +80,9 @@ pub(crate) fn envoy_filter(ef: &EnvoyFilter, out: &mut Out) {
                 let Some(filter) = l.filter_chain.as_ref().and_then(|fc| fc.filter.as_ref()) else {
                     continue;
                 };
-                let fat = mat.f("listener").f("filterChain").f("filter");
+                let fat_listener = mat.f("listener");
+                let fat_filter_chain = fat_listener.f("filterChain");
+                let fat = fat_filter_chain.f("filter");
                 if matches!(apply_to, ApplyTo::Listener | ApplyTo::FilterChain) {
                     out.warn(
                         &fat,
@@ -158,12 +161,15 @@ pub(crate) fn telemetry(t: &Telemetry, out: &mut Out) {
         out,
     );
     for (i, m) in spec.metrics.iter().enumerate() {
-        let mat = at.f("metrics").i(i);
+        let mat_metrics = at.f("metrics");
+        let mat = mat_metrics.i(i);
         providers(&m.providers, &mat.f("providers"), out);
         for (j, o) in m.overrides.iter().enumerate() {
-            let oat = mat.f("overrides").i(j);
+            let oat_overrides = mat.f("overrides");
+            let oat = oat_overrides.i(j);
             for (name, tag) in &o.tag_overrides {
-                let tat = oat.f("tagOverrides").k(name);
+                let tat_tag_overrides = oat.f("tagOverrides");
+                let tat = tat_tag_overrides.k(name);
                 if name.is_empty() {
                     out.warn(&tat, "a tag override needs a name");
                 }
@@ -198,7 +204,8 @@ pub(crate) fn telemetry(t: &Telemetry, out: &mut Out) {
         );
     }
     for (i, tr) in spec.tracing.iter().enumerate() {
-        let tat = at.f("tracing").i(i);
+        let tat_tracing = at.f("tracing");
+        let tat = tat_tracing.i(i);
         if tr.providers.len() > 1 {
             out.warn(
                 &tat.f("providers"),
@@ -215,7 +222,8 @@ pub(crate) fn telemetry(t: &Telemetry, out: &mut Out) {
             );
         }
         for (name, tag) in &tr.custom_tags {
-            let cat = tat.f("customTags").k(name);
+            let cat_custom_tags = tat.f("customTags");
+            let cat = cat_custom_tags.k(name);
             if name.is_empty() {
                 out.err(&cat, "a custom tag needs a name");
             }
@@ -283,7 +291,8 @@ fn vm_config(vm: Option<&VmConfig>, at: &Path, out: &mut Out) {
     let Some(vm) = vm else { return };
     let mut names: Vec<&str> = Vec::new();
     for (i, e) in vm.env.iter().enumerate() {
-        let eat = at.f("env").i(i);
+        let eat_env = at.f("env");
+        let eat = eat_env.i(i);
         if e.name.is_empty() {
             out.err(&eat.f("name"), "an environment variable needs a name");
             return;

@@ -60,7 +60,8 @@ pub(crate) fn gateway(gw: &Gateway, out: &mut Out) {
     }
     let mut port_names: Vec<&str> = Vec::new();
     for (i, s) in spec.servers.iter().enumerate() {
-        let sat = at.f("servers").i(i);
+        let sat_servers = at.f("servers");
+        let sat = sat_servers.i(i);
         server(s, semantics, &sat, out);
         if port_names.contains(&s.port.name.as_str()) {
             out.err(
@@ -87,7 +88,8 @@ fn server(s: &Server, semantics: bool, at: &Path, out: &mut Out) {
         out.err(&at.f("hosts"), "a server needs at least one host");
     }
     for (i, h) in s.hosts.iter().enumerate() {
-        let hat = at.f("hosts").i(i);
+        let hat_hosts = at.f("hosts");
+        let hat = hat_hosts.i(i);
         let r = if semantics && h.starts_with("~/") {
             // Gateway API conversions may use `~/` for "no routes".
             namespace_slash_host(&format!("*{}", &h[1..]), true)
@@ -326,7 +328,8 @@ pub(crate) fn sidecar(sc: &Sidecar, namespace: &str, out: &mut Out) {
     }
     let mut ports: Vec<u32> = Vec::new();
     for (i, l) in spec.ingress.iter().enumerate() {
-        let lat = at.f("ingress").i(i);
+        let lat_ingress = at.f("ingress");
+        let lat = lat_ingress.i(i);
         let port = &l.port;
         if port.target_port.unwrap_or(0) > 0 {
             out.err(
@@ -405,7 +408,8 @@ pub(crate) fn sidecar(sc: &Sidecar, namespace: &str, out: &mut Out) {
     let mut unix_binds: Vec<&str> = Vec::new();
     let mut catch_all = false;
     for (i, e) in spec.egress.iter().enumerate() {
-        let eat = at.f("egress").i(i);
+        let eat_egress = at.f("egress");
+        let eat = eat_egress.i(i);
         match &e.port {
             None => {
                 if catch_all {
@@ -479,7 +483,8 @@ pub(crate) fn sidecar(sc: &Sidecar, namespace: &str, out: &mut Out) {
         }
         let mut by_ns: Vec<(String, Vec<String>)> = Vec::new();
         for (j, h) in e.hosts.iter().enumerate() {
-            let hat = eat.f("hosts").i(j);
+            let hat_hosts_path = eat.f("hosts");
+            let hat = hat_hosts_path.i(j);
             if let Some((ns, svc)) = h.split_once('/') {
                 let ns = if ns == "." {
                     namespace.to_string()
@@ -524,7 +529,8 @@ pub(crate) fn sidecar(sc: &Sidecar, namespace: &str, out: &mut Out) {
     if let Some(tp) = &spec.outbound_traffic_policy
         && let Some(proxy) = &tp.egress_proxy
     {
-        let pat = at.f("outboundTrafficPolicy").f("egressProxy");
+        let pat_outbound_traffic_policy = at.f("outboundTrafficPolicy");
+        let pat = pat_outbound_traffic_policy.f("egressProxy");
         if tp.mode.unwrap_or_default() != OutboundTrafficPolicyMode::AllowAny {
             out.err(&pat, "egressProxy can only be set with mode ALLOW_ANY");
         } else {

@@ -381,7 +381,8 @@ fn service(s: &Service, out: &mut Out) {
     let mut names: Vec<&str> = Vec::new();
     let mut pairs: Vec<(i32, &str)> = Vec::new();
     for (i, p) in ports.iter().enumerate() {
-        let pat = at.f("ports").i(i);
+        let pat_ports = at.f("ports");
+        let pat = pat_ports.i(i);
         match p.name.as_deref().filter(|n| !n.is_empty()) {
             None if ports.len() > 1 => out.k8s(
                 &pat.f("name"),
@@ -532,7 +533,8 @@ fn deployment(d: &Deployment, out: &mut Out) {
         }
     }
     if let Some(m) = &spec.template.metadata {
-        let tat = at.f("template").f("metadata");
+        let tat_template = at.f("template");
+        let tat = tat_template.f("metadata");
         if let Some(l) = &m.labels {
             labels(l, &tat.f("labels"), out);
         }
@@ -557,7 +559,8 @@ fn deployment(d: &Deployment, out: &mut Out) {
             );
         }
     }
-    let pat = at.f("template").f("spec");
+    let pat_template = at.f("template");
+    let pat = pat_template.f("spec");
     let Some(pod) = &spec.template.spec else {
         out.k8s(&pat, "the pod template needs a spec");
         return;
@@ -608,7 +611,8 @@ fn container<'a>(c: &'a Container, names: &mut Vec<&'a str>, at: &Path, out: &mu
     }
     let mut port_names: Vec<&str> = Vec::new();
     for (i, p) in c.ports.iter().flatten().enumerate() {
-        let pat = at.f("ports").i(i);
+        let pat_ports_path = at.f("ports");
+        let pat = pat_ports_path.i(i);
         if let Err(e) = port_number(p.container_port) {
             out.k8s(&pat.f("containerPort"), e);
         }

@@ -180,28 +180,49 @@ fn istio(r: &IstioResource, out: &mut Out) {
 }
 
 /// A field path under construction, printed like `spec.http[0].headers["x-id"]`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Path(String);
+///
+/// Each step borrows its parent, so building paths costs nothing; the text is only made
+/// when a problem is reported (validation walks every field of thousands of objects and
+/// reports on few).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Path<'a> {
+    Root(&'a str),
+    Field(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+    Key(&'a Path<'a>, &'a str),
+}
 
-impl Path {
-    pub(crate) fn new(root: &str) -> Self {
-        Self(root.to_string())
+impl<'a> Path<'a> {
+    pub(crate) fn new(root: &'a str) -> Self {
+        Self::Root(root)
     }
 
-    pub(crate) fn f(&self, name: &str) -> Self {
-        if self.0.is_empty() {
-            Self(name.to_string())
-        } else {
-            Self(format!("{}.{name}", self.0))
+    pub(crate) fn f<'b>(&'b self, name: &'b str) -> Path<'b> {
+        Path::Field(self, name)
+    }
+
+    pub(crate) fn i(&self, i: usize) -> Path<'_> {
+        Path::Index(self, i)
+    }
+
+    pub(crate) fn k<'b>(&'b self, k: &'b str) -> Path<'b> {
+        Path::Key(self, k)
+    }
+
+    fn is_empty(&self) -> bool {
+        matches!(self, Self::Root(""))
+    }
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Root(r) => f.write_str(r),
+            Self::Field(p, name) if p.is_empty() => f.write_str(name),
+            Self::Field(p, name) => write!(f, "{p}.{name}"),
+            Self::Index(p, i) => write!(f, "{p}[{i}]"),
+            Self::Key(p, k) => write!(f, "{p}[{k:?}]"),
         }
-    }
-
-    pub(crate) fn i(&self, i: usize) -> Self {
-        Self(format!("{}[{i}]", self.0))
-    }
-
-    pub(crate) fn k(&self, k: &str) -> Self {
-        Self(format!("{}[{k:?}]", self.0))
     }
 }
 
@@ -228,8 +249,8 @@ impl Out {
         msg: String,
     ) {
         let mut d = Diagnostic::new(severity, code, name, msg).on(self.resource.clone());
-        if !at.0.is_empty() {
-            d = d.at(at.0.clone());
+        if !at.is_empty() {
+            d = d.at(at.to_string());
         }
         self.diags.push(d);
     }

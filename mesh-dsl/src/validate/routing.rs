@@ -59,7 +59,10 @@ pub(crate) fn virtual_service(vs: &VirtualService, out: &mut Out) {
     if !applies_to_gateway {
         for (i, h) in spec.http.iter().enumerate() {
             for (j, m) in h.r#match.iter().enumerate() {
-                let mat = at.f("http").i(i).f("match").i(j);
+                let mat_http = at.f("http");
+                let mat_rule = mat_http.i(i);
+                let mat_match = mat_rule.f("match");
+                let mat = mat_match.i(j);
                 for (field, map) in [
                     ("headers", &m.headers),
                     ("withoutHeaders", &m.without_headers),
@@ -255,7 +258,8 @@ fn http_route(h: &HttpRoute, delegate: bool, gateway_semantics: bool, at: &Path,
         destination(d, &at.f("mirror"), out);
     }
     for (i, m) in h.mirrors.iter().enumerate() {
-        let at = at.f("mirrors").i(i);
+        let at_mirrors = at.f("mirrors");
+        let at = at_mirrors.i(i);
         destination(&m.destination, &at.f("destination"), out);
         if let Some(p) = &m.percentage {
             mirror_percentage(p.value.unwrap_or(0.0), &at.f("percentage"), out);
@@ -310,12 +314,14 @@ fn string_match(m: &StringMatch, allow_empty_prefix: bool, at: &Path, out: &mut 
 
 fn http_match(m: &HttpMatchRequest, at: &Path, out: &mut Out) {
     for (name, sm) in &m.headers {
-        let hat = at.f("headers").k(name);
+        let hat_headers = at.f("headers");
+        let hat = hat_headers.k(name);
         out.check(&hat, validate_header_name_or_claim(name));
         string_match(sm, false, &hat, out);
     }
     for (name, sm) in &m.without_headers {
-        let hat = at.f("withoutHeaders").k(name);
+        let hat_without_headers = at.f("withoutHeaders");
+        let hat = hat_without_headers.k(name);
         out.check(&hat, validate_header_name_or_claim(name));
         // `regex: "*"` is not a regex here: it stands for "header present".
         if !matches!(sm, StringMatch::Regex(r) if r == "*") {
@@ -390,7 +396,8 @@ const METHODS: &[&str] = &[
 
 fn cors(c: &CorsPolicy, at: &Path, out: &mut Out) {
     for (i, o) in c.allow_origins.iter().enumerate() {
-        let oat = at.f("allowOrigins").i(i);
+        let oat_allow_origins = at.f("allowOrigins");
+        let oat = oat_allow_origins.i(i);
         match match_text(o) {
             None | Some("") => out.err(
                 &oat,
@@ -779,7 +786,8 @@ fn tls_match(
         out.err(&at.f("sniHosts"), "a TLS match needs at least one SNI host");
     }
     for (i, sni) in m.sni_hosts.iter().enumerate() {
-        let sat = at.f("sniHosts").i(i);
+        let sat_sni_hosts = at.f("sniHosts");
+        let sat = sat_sni_hosts.i(i);
         let r = if to_gateway {
             validate_gateway_bound_domain(true, sni)
         } else {
@@ -886,8 +894,9 @@ fn exact_or_prefix(m: Option<&StringMatch>) -> String {
 
 /// The parts of a prefix-URI match Istio compares to find matches that earlier ones cover.
 struct PrefixMatch {
-    route: String,
-    name: String,
+    /// Rule and match index, for the path and names of a report.
+    rule: usize,
+    index: usize,
     prefix: String,
     port: u32,
     method: String,
@@ -895,7 +904,6 @@ struct PrefixMatch {
     headers: BTreeMap<String, String>,
     query: BTreeMap<String, String>,
     without: BTreeMap<String, String>,
-    at: Path,
 }
 
 fn covers(a: &PrefixMatch, b: &PrefixMatch) -> bool {
@@ -968,8 +976,8 @@ fn unreachable_http(routes: &[HttpRoute], at: &Path, out: &mut Out) {
                         .collect()
                 };
                 prefixes.push(PrefixMatch {
-                    route: route_name(r, i),
-                    name: match_name(m, j),
+                    rule: i,
+                    index: j,
                     prefix: p.clone(),
                     port: m.port.unwrap_or(0),
                     method,
@@ -977,7 +985,6 @@ fn unreachable_http(routes: &[HttpRoute], at: &Path, out: &mut Out) {
                     headers: map(&m.headers),
                     query: map(&m.query_params),
                     without: map(&m.without_headers),
-                    at: rat.f("match").i(j),
                 });
             }
         }
@@ -996,13 +1003,21 @@ fn unreachable_http(routes: &[HttpRoute], at: &Path, out: &mut Out) {
     for (a_i, a) in prefixes.iter().enumerate() {
         for b in &prefixes[a_i + 1..] {
             if b.prefix != a.prefix && covers(a, b) {
+                let names = |p: &PrefixMatch| {
+                    let rule = &routes[p.rule];
+                    (
+                        route_name(rule, p.rule),
+                        match_name(&rule.r#match[p.index], p.index),
+                    )
+                };
+                let ((a_route, a_name), (b_route, b_name)) = (names(a), names(b));
                 out.warn_code(
                     INEFFECTIVE.0,
                     INEFFECTIVE.1,
-                    &b.at,
+                    &at.i(b.rule).f("match").i(b.index),
                     format!(
-                        "match {} (prefix {}) of rule {} is never used: match {} (prefix {}) of rule {} comes first and covers it",
-                        b.name, b.prefix, b.route, a.name, a.prefix, a.route
+                        "match {b_name} (prefix {}) of rule {b_route} is never used: match {a_name} (prefix {}) of rule {a_route} comes first and covers it",
+                        b.prefix, a.prefix
                     ),
                 );
             }

@@ -212,10 +212,13 @@ pub(crate) fn authorization_policy(ap: &AuthorizationPolicy, out: &mut Out) {
             );
         }
         for (i, r) in spec.rules.iter().enumerate() {
-            let rat = at.f("rules").i(i);
+            let rat_rules = at.f("rules");
+            let rat = rat_rules.i(i);
             for (j, f) in r.from.iter().enumerate() {
                 let Some(s) = &f.source else { continue };
-                let sat = rat.f("from").i(j).f("source");
+                let sat_from = rat.f("from");
+                let sat_peer = sat_from.i(j);
+                let sat = sat_peer.f("source");
                 for (field, v) in [
                     ("namespaces", &s.namespaces),
                     ("notNamespaces", &s.not_namespaces),
@@ -258,10 +261,12 @@ pub(crate) fn authorization_policy(ap: &AuthorizationPolicy, out: &mut Out) {
         );
     }
     for (i, r) in spec.rules.iter().enumerate() {
-        let rat = at.f("rules").i(i);
+        let rat_rules_path = at.f("rules");
+        let rat = rat_rules_path.i(i);
         let (mut tcp_from, mut tcp_to, mut has_from, mut has_to) = (false, false, false, false);
         for (j, f) in r.from.iter().enumerate() {
-            let fat = rat.f("from").i(j);
+            let fat_from = rat.f("from");
+            let fat = fat_from.i(j);
             let Some(s) = &f.source else {
                 out.err(
                     &fat.f("source"),
@@ -331,7 +336,8 @@ pub(crate) fn authorization_policy(ap: &AuthorizationPolicy, out: &mut Out) {
             }
         }
         for (j, t) in r.to.iter().enumerate() {
-            let tat = rat.f("to").i(j);
+            let tat_to = rat.f("to");
+            let tat = tat_to.i(j);
             let Some(op) = &t.operation else {
                 out.err(
                     &tat.f("operation"),
@@ -366,7 +372,8 @@ pub(crate) fn authorization_policy(ap: &AuthorizationPolicy, out: &mut Out) {
             }
         }
         for (j, c) in r.when.iter().enumerate() {
-            let cat = rat.f("when").i(j);
+            let cat_when = rat.f("when");
+            let cat = cat_when.i(j);
             if c.key.is_empty() {
                 out.err(&cat.f("key"), "a condition needs a key");
             } else if c.values.is_empty() && c.not_values.is_empty() {
@@ -479,7 +486,8 @@ fn jwt_rule(r: &JwtRule, at: &Path, out: &mut Out) {
         }
     }
     for (i, c) in r.output_claim_to_headers.iter().enumerate() {
-        let cat = at.f("outputClaimToHeaders").i(i);
+        let cat_output_claim_to_headers = at.f("outputClaimToHeaders");
+        let cat = cat_output_claim_to_headers.i(i);
         if c.claim.is_empty() || c.header.is_empty() {
             out.err(&cat, "outputClaimToHeaders needs both a claim and a header");
             continue;

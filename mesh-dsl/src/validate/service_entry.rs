@@ -32,7 +32,8 @@ pub(crate) fn service_entry(se: &ServiceEntry, namespace: &str, out: &mut Out) {
         out.err(&at.f("hosts"), "a ServiceEntry needs at least one host");
     }
     for (i, h) in spec.hosts.iter().enumerate() {
-        let hat = at.f("hosts").i(i);
+        let hat_hosts = at.f("hosts");
+        let hat = hat_hosts.i(i);
         if h == "*" {
             out.err(&hat, "the host * is not allowed");
         } else {
@@ -57,7 +58,8 @@ pub(crate) fn service_entry(se: &ServiceEntry, namespace: &str, out: &mut Out) {
     let mut names: Vec<&str> = Vec::new();
     let mut numbers: Vec<u32> = Vec::new();
     for (i, p) in spec.ports.iter().enumerate() {
-        let pat = at.f("ports").i(i);
+        let pat_ports = at.f("ports");
+        let pat = pat_ports.i(i);
         if names.contains(&p.name.as_str()) {
             out.err(
                 &pat.f("name"),
@@ -123,7 +125,8 @@ pub(crate) fn service_entry(se: &ServiceEntry, namespace: &str, out: &mut Out) {
                 );
             }
             for (i, e) in spec.endpoints.iter().enumerate() {
-                let eat = at.f("endpoints").i(i);
+                let eat_endpoints = at.f("endpoints");
+                let eat = eat_endpoints.i(i);
                 let addr = e.address.as_deref().unwrap_or("");
                 if !is_ip(addr) && validate_fqdn(addr).is_err() {
                     out.err(
@@ -135,7 +138,8 @@ pub(crate) fn service_entry(se: &ServiceEntry, namespace: &str, out: &mut Out) {
                 }
                 validate_labels(&e.labels, &eat.f("labels"), out);
                 for (name, port) in &e.ports {
-                    let pat = eat.f("ports").k(name);
+                    let pat_ports_path = eat.f("ports");
+                    let pat = pat_ports_path.k(name);
                     if !names.contains(&name.as_str()) {
                         out.err(
                             &pat,
@@ -233,7 +237,8 @@ fn workload_entry_spec(
         }
     }
     for (name, port) in &we.ports {
-        let pat = at.f("ports").k(name);
+        let pat_ports_path = at.f("ports");
+        let pat = pat_ports_path.k(name);
         if let Some(sp) = service_ports
             && !sp.contains(&name.as_str())
         {

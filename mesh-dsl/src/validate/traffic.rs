@@ -19,7 +19,8 @@ pub(crate) fn destination_rule(dr: &DestinationRule, namespace: &str, out: &mut 
     }
     let mut names: Vec<&str> = Vec::new();
     for (i, s) in spec.subsets.iter().enumerate() {
-        let sat = at.f("subsets").i(i);
+        let sat_subsets = at.f("subsets");
+        let sat = sat_subsets.i(i);
         if names.contains(&s.name.as_str()) {
             out.err(
                 &sat.f("name"),
@@ -247,7 +248,8 @@ fn load_balancer(lb: Option<&LoadBalancerSettings>, has_outlier: bool, at: &Path
         }
         if let Some(HashAlgorithm::Maglev(m)) = &ch.hash_algorithm {
             let size = m.table_size.unwrap_or(0);
-            let at = at.f("maglev").f("tableSize");
+            let at_maglev = at.f("maglev");
+            let at = at_maglev.f("tableSize");
             if size == 0 {
                 out.err(&at, "tableSize must be set for maglev");
             }
@@ -293,7 +295,8 @@ fn locality(l: &LocalityLoadBalancerSetting, has_outlier: bool, at: &Path, out: 
     }
     let mut sources = Vec::new();
     for (i, d) in l.distribute.iter().enumerate() {
-        let dat = at.f("distribute").i(i);
+        let dat_distribute = at.f("distribute");
+        let dat = dat_distribute.i(i);
         sources.push(d.from.clone().unwrap_or_default());
         let mut total: u64 = 0;
         for w in d.to.values() {
@@ -324,7 +327,8 @@ fn locality(l: &LocalityLoadBalancerSetting, has_outlier: bool, at: &Path, out: 
         out.warn(at, "failover needs outlier detection to take effect");
     }
     for (i, f) in l.failover.iter().enumerate() {
-        let fat = at.f("failover").i(i);
+        let fat_failover = at.f("failover");
+        let fat = fat_failover.i(i);
         let (from, to) = (
             f.from.as_deref().unwrap_or(""),
             f.to.as_deref().unwrap_or(""),
