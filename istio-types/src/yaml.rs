@@ -299,12 +299,29 @@ fn document_roots(src: &str) -> Option<Vec<Option<Root>>> {
 /// ```
 pub fn to_yaml<T: Serialize + ?Sized>(value: &T) -> Result<String, YamlError> {
     let mut out = String::new();
-    serde_saphyr::to_fmt_writer_with_options(&mut out, &value, write_options())
+    append_yaml(&mut out, value)?;
+    Ok(out)
+}
+
+/// Writes one value as a YAML document at the end of `out` (see [`to_yaml`]), ending in
+/// a newline: for writers that reuse one buffer for many documents.
+///
+/// # Errors
+/// As [`to_yaml`]; `out` may then hold part of the document.
+///
+/// ```
+/// let mut out = String::from("---\n");
+/// istio_types::yaml::append_yaml(&mut out, &serde_json::json!({"kind": "Gateway"}))?;
+/// assert_eq!(out, "---\nkind: Gateway\n");
+/// # Ok::<(), istio_types::yaml::YamlError>(())
+/// ```
+pub fn append_yaml<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Result<(), YamlError> {
+    serde_saphyr::to_fmt_writer_with_options(out, &value, write_options())
         .map_err(|e| YamlError::from_write(&e))?;
     if !out.ends_with('\n') {
         out.push('\n');
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Writes several values as one YAML stream, separated by `---` lines, in a form that
@@ -331,7 +348,7 @@ pub fn to_yaml_stream<'a, T: Serialize + ?Sized + 'a>(
         if i > 0 {
             out.push_str("---\n");
         }
-        out.push_str(&to_yaml(doc)?);
+        append_yaml(&mut out, doc)?;
     }
     Ok(out)
 }

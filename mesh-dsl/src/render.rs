@@ -18,6 +18,9 @@ pub enum RenderError {
     /// A value could not be written as JSON.
     #[error("cannot render JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// Writing the output failed (a closed pipe, a full disk).
+    #[error("cannot write the output: {0}")]
+    Output(#[source] std::io::Error),
     /// Writing a file failed.
     #[error("cannot write {path}: {source}")]
     Io {
@@ -35,6 +38,39 @@ pub enum RenderError {
 /// When a value cannot be written as YAML.
 pub fn to_yaml(resources: &Resources) -> Result<String, RenderError> {
     Ok(istio_types::yaml::to_yaml_stream(resources.iter())?)
+}
+
+/// Writes the stream of [`to_yaml`] to `out` one document at a time, without holding
+/// the whole text in memory (for large meshes written to a file or a pipe). Wrap files
+/// in a [`std::io::BufWriter`]; `out` is flushed at the end.
+///
+/// # Errors
+/// When a value cannot be written as YAML, or `out` fails; what was written before
+/// stays written.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use mesh_dsl::{Mesh, Namespace};
+/// let mut mesh = Mesh::new();
+/// mesh.namespace(Namespace::new("shop"));
+/// let compiled = mesh.compile()?;
+/// let mut out = Vec::new();
+/// mesh_dsl::render::write_yaml(&compiled.resources, &mut out)?;
+/// assert_eq!(String::from_utf8(out)?, mesh_dsl::render::to_yaml(&compiled.resources)?);
+/// # Ok(())
+/// # }
+/// ```
+pub fn write_yaml(resources: &Resources, mut out: impl std::io::Write) -> Result<(), RenderError> {
+    let mut buf = String::new();
+    for (i, r) in resources.iter().enumerate() {
+        buf.clear();
+        if i > 0 {
+            buf.push_str("---\n");
+        }
+        istio_types::yaml::append_yaml(&mut buf, r)?;
+        out.write_all(buf.as_bytes()).map_err(RenderError::Output)?;
+    }
+    out.flush().map_err(RenderError::Output)
 }
 
 /// A Kubernetes `List` as pretty JSON, items in the stable order.

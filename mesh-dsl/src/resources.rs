@@ -221,9 +221,21 @@ impl Resources {
     }
 
     /// Builds a set, putting the objects in the stable order.
-    pub fn from_vec(mut items: Vec<Resource>) -> Self {
-        items.sort_by(Self::order);
-        Self { items }
+    pub fn from_vec(items: Vec<Resource>) -> Self {
+        // The sort keys are read once per object rather than at every comparison.
+        let order: Vec<usize> = {
+            let keys: Vec<_> = items
+                .iter()
+                .map(|r| (r.phase(), r.kind(), r.namespace(), r.name()))
+                .collect();
+            let mut order: Vec<usize> = (0..items.len()).collect();
+            order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+            order
+        };
+        let mut slots: Vec<Option<Resource>> = items.into_iter().map(Some).collect();
+        Self {
+            items: order.into_iter().filter_map(|i| slots[i].take()).collect(),
+        }
     }
 
     /// Reads parsed documents (from `istio_types::document::parse_stream`).

@@ -2,11 +2,15 @@
 //! `cargo bench -p scale`.
 //!
 //! - `build`: describing the mesh with the DSL;
-//! - `compile`: `Mesh::compile` (checks and resource generation);
+//! - `compile`: `Mesh::compile` (DSL checks, resource generation, validation and
+//!   analysis);
+//! - `validate_analyze`: per-resource validation plus the cross-resource analyzers over
+//!   the compiled resources, the part of `compile` that checks them as Istio would;
 //! - `render`: writing the YAML stream;
 //! - `pipeline`: all three, what `scale --services N` does;
-//! - `floor`: serde alone (serde-saphyr) serializing the same final resources, one
-//!   document after another: the cost of producing the bytes at all.
+//! - `floor`: serde alone (serde-saphyr, with the project's writer settings) serializing
+//!   the same final resources into one buffer, document after document: the cost of
+//!   producing the bytes at all.
 
 use mesh_dsl::Resources;
 
@@ -35,6 +39,17 @@ fn compile(bencher: divan::Bencher, n: usize) {
 }
 
 #[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+fn validate_analyze(bencher: divan::Bencher, n: usize) {
+    let resources = compiled(n);
+    let options = mesh_dsl::analyze::AnalyzeOptions::default();
+    bencher.bench_local(|| {
+        let mut found = mesh_dsl::validate::validate(&resources);
+        found.extend(mesh_dsl::analyze::analyze(&resources, &options));
+        found
+    });
+}
+
+#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
 fn render(bencher: divan::Bencher, n: usize) {
     let resources = compiled(n);
     bencher.bench_local(|| mesh_dsl::render::to_yaml(&resources).expect("renders"));
@@ -52,7 +67,7 @@ fn floor(bencher: divan::Bencher, n: usize) {
     bencher.bench_local(|| {
         let mut out = String::new();
         for r in &resources {
-            out.push_str(&serde_saphyr::to_string(r).expect("serializes"));
+            istio_types::yaml::append_yaml(&mut out, r).expect("serializes");
             out.push_str("---\n");
         }
         out

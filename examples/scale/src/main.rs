@@ -1,7 +1,7 @@
 //! `cargo run --release -p scale -- --services N [--out FILE]`: writes the scale
 //! workload's YAML stream.
 
-use std::io::Write as _;
+use std::io::BufWriter;
 
 use anyhow::{Context as _, Result, bail};
 
@@ -29,10 +29,21 @@ fn main() -> Result<()> {
     let compiled = scale::mesh(services)
         .compile()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let yaml = mesh_dsl::render::to_yaml(&compiled.resources)?;
+    for w in &compiled.warnings {
+        eprintln!("{w}");
+    }
+    // Documents go out one at a time: the text of a 5,000-service mesh is never held
+    // whole in memory.
     match out {
-        Some(path) => std::fs::write(&path, yaml).with_context(|| format!("writing {path}"))?,
-        None => std::io::stdout().lock().write_all(yaml.as_bytes())?,
+        Some(path) => {
+            let file = std::fs::File::create(&path).with_context(|| format!("creating {path}"))?;
+            mesh_dsl::render::write_yaml(&compiled.resources, BufWriter::new(file))
+                .with_context(|| format!("writing {path}"))?;
+        }
+        None => mesh_dsl::render::write_yaml(
+            &compiled.resources,
+            BufWriter::new(std::io::stdout().lock()),
+        )?,
     }
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! Gateway analyzers: ports against the gateway workload's Services, credentials,
 //! conflicting and certificate-sharing Gateways, and Kubernetes Gateway API checks.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use super::{HashMap, HashSet};
+use std::collections::BTreeSet;
 
 use istio_types::networking::common::ServerTlsSettings;
 use istio_types::networking::v1::Gateway;
@@ -52,7 +53,7 @@ pub(crate) fn ingress_ports(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
             out.push(selector_not_found(gw, &sel));
             continue;
         }
-        let mut ports: HashSet<u32> = HashSet::new();
+        let mut ports: HashSet<u32> = HashSet::default();
         for pod in pods {
             for svc in idx.services_selecting(pod.ns, &pod.labels) {
                 for p in svc.ports {
@@ -180,7 +181,7 @@ pub(crate) fn conflicting(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
     // selector string -> port -> gateway index -> host -> bind
     type HostsBind<'a> = HashMap<&'a str, &'a str>;
     let mut by_selector: HashMap<String, HashMap<u32, Vec<(usize, HostsBind<'_>)>>> =
-        HashMap::new();
+        HashMap::default();
     let mut selectors: Vec<String> = Vec::new();
     for (gi, gw) in idx.gateways.iter().enumerate() {
         let s = selector_string(&gw_selector(gw));
@@ -189,7 +190,7 @@ pub(crate) fn conflicting(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
             let hb: HostsBind = server.hosts.iter().map(|h| (h.as_str(), bind)).collect();
             let ports = by_selector.entry(s.clone()).or_insert_with(|| {
                 selectors.push(s.clone());
-                HashMap::new()
+                HashMap::default()
             });
             let list = ports.entry(server.port.number).or_default();
             // A later server of the same gateway and port replaces the earlier one.
@@ -291,7 +292,7 @@ fn selector_subset(x: &LabelMap<'_>, y: &LabelMap<'_>) -> bool {
 /// `gateway.CertificateAnalyzer`: IST0138 when Gateways of overlapping workloads present
 /// the same certificate (clients reusing HTTP/2 connections then get 404s).
 pub(crate) fn duplicate_certificates(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
-    let mut by_cert: HashMap<CertKey<'_>, Vec<usize>> = HashMap::new();
+    let mut by_cert: HashMap<CertKey<'_>, Vec<usize>> = HashMap::default();
     for (gi, gw) in idx.gateways.iter().enumerate() {
         for server in &gw.obj.spec.servers {
             if let Some(k) = server.tls.as_ref().and_then(cert_key) {

@@ -1,7 +1,7 @@
 //! Host names as Istio resolves them: short names to FQDNs, wildcard matching, and the
 //! registry of hosts that Services and ServiceEntries make visible to each namespace.
 
-use std::collections::HashMap;
+use super::HashMap;
 
 use super::index::Index;
 use super::labels::{LabelMap, labels_typed};

@@ -2,7 +2,8 @@
 //! namespace and name, workloads by label, and the service registry by host. Building it
 //! is linear in the number of objects; lookups are hash lookups.
 
-use std::collections::{BTreeMap, HashMap};
+use super::HashMap;
+use std::collections::BTreeMap;
 
 use istio_types::IstioResource;
 use istio_types::extensions::v1alpha1::WasmPlugin;
@@ -249,21 +250,21 @@ impl<'a> Index<'a> {
             wasm_plugins: Vec::new(),
             workload_entries: Vec::new(),
             namespaces: Vec::new(),
-            namespace_by_name: HashMap::new(),
+            namespace_by_name: HashMap::default(),
             services: Vec::new(),
-            service_by_name: HashMap::new(),
-            service_by_selector: HashMap::new(),
+            service_by_name: HashMap::default(),
+            service_by_selector: HashMap::default(),
             workloads: Vec::new(),
             selectable: Vec::new(),
-            sel_by_ns: HashMap::new(),
-            sel_by_ns_label: HashMap::new(),
-            sel_by_label: HashMap::new(),
+            sel_by_ns: HashMap::default(),
+            sel_by_ns_label: HashMap::default(),
+            sel_by_label: HashMap::default(),
             pod_list: Vec::new(),
-            others: HashMap::new(),
-            gateway_by_name: HashMap::new(),
-            k8s_gateway_by_name: HashMap::new(),
-            node_labels: HashMap::new(),
-            by_ref: HashMap::new(),
+            others: HashMap::default(),
+            gateway_by_name: HashMap::default(),
+            k8s_gateway_by_name: HashMap::default(),
+            node_labels: HashMap::default(),
+            by_ref: HashMap::default(),
             registry: ServiceRegistry::default(),
         };
         let default_ns = opts.default_namespace.as_str();

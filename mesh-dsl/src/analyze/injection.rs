@@ -1,6 +1,7 @@
 //! Sidecar injection analyzers: namespaces, pods, proxy images and `image: auto`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use super::{HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
@@ -50,7 +51,7 @@ fn enabled_by_default(cm: &OtherView<'_>) -> bool {
 pub(crate) fn injection(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
     let config_maps = idx.others("ConfigMap");
     let mut by_default = false;
-    let mut injected: HashSet<&str> = HashSet::new();
+    let mut injected: HashSet<&str> = HashSet::default();
     for ns in &idx.namespaces {
         if ns.name == idx.opts.istio_namespace {
             continue;
@@ -172,7 +173,7 @@ pub(crate) fn image(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
     if images.is_empty() {
         return;
     }
-    let mut injected: HashMap<&str, &str> = HashMap::new();
+    let mut injected: HashMap<&str, &str> = HashMap::default();
     for ns in &idx.namespaces {
         if let Some(rev) = ns.labels.get(REVISION_LABEL) {
             injected.insert(ns.name, rev);

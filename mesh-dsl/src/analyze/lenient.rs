@@ -4,7 +4,7 @@
 //! missing required fields get an empty value, wrong types and bad values are replaced or
 //! dropped.
 
-use std::collections::HashMap;
+use super::HashMap;
 
 use istio_types::de::{FieldError, FieldErrorKind, PathSegment};
 use istio_types::{IstioResource, KindMatch};
@@ -19,7 +19,7 @@ const MAX_ROUNDS: usize = 24;
 /// document is not an Istio kind or cannot be repaired.
 pub(crate) fn repair(v: &Value) -> Option<IstioResource> {
     let mut v = v.clone();
-    let mut fixes: HashMap<String, u8> = HashMap::new();
+    let mut fixes: HashMap<String, u8> = HashMap::default();
     for _ in 0..MAX_ROUNDS {
         let errs = match IstioResource::from_value(&v) {
             Ok(r) => return r,

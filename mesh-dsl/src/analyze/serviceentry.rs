@@ -1,6 +1,7 @@
 //! ServiceEntry analyzers.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use super::HashSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::host::export_scopes;
 use super::index::Index;
@@ -68,7 +69,7 @@ pub(crate) fn conflicting_protocols(idx: &Index<'_>, out: &mut Vec<Diagnostic>) 
             }
         }
     }
-    let mut reported: HashSet<usize> = HashSet::new();
+    let mut reported: HashSet<usize> = HashSet::default();
     for ((scope, host, port), entries) in &by_key {
         let mut all: Vec<&(String, usize)> = entries.iter().collect();
         if *scope != "*"

@@ -1,6 +1,7 @@
 //! Sidecar selector analyzers.
 
-use std::collections::{BTreeMap, HashMap};
+use super::HashMap;
+use std::collections::BTreeMap;
 
 use super::index::{Index, full_name};
 use super::labels::{LabelMap, selector_string};
@@ -17,7 +18,7 @@ use crate::diag::Diagnostic;
 pub(crate) fn selectors(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
     // Workload (namespace, name, kind) -> sidecars selecting it.
     let mut by_workload: BTreeMap<(String, String, usize), Vec<usize>> = BTreeMap::new();
-    let mut ambient_workload: HashMap<(String, String, usize), bool> = HashMap::new();
+    let mut ambient_workload: HashMap<(String, String, usize), bool> = HashMap::default();
     let mut namespace_wide: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (si, sc) in idx.sidecars.iter().enumerate() {
         let labels: LabelMap = sc

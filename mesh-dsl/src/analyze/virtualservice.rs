@@ -1,7 +1,8 @@
 //! VirtualService analyzers: destination hosts, ports and subsets, gateways, conflicting
 //! mesh hosts, and JWT claim routing.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use super::{HashMap, HashSet};
+use std::collections::BTreeSet;
 
 use istio_types::networking::common::Destination;
 use istio_types::networking::v1::{VirtualService, VirtualServiceSpec};
@@ -84,7 +85,7 @@ fn mirror_destinations(spec: &VirtualServiceSpec) -> Vec<Dest<'_>> {
 pub(crate) fn destination_hosts(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
     // Hosts that some VirtualService routes to by subset (destination host is one of its
     // own hosts), with the VirtualServices doing so.
-    let mut subset_hosts: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut subset_hosts: HashMap<&str, Vec<String>> = HashMap::default();
     for vs in &idx.virtual_services {
         for http in &vs.obj.spec.http {
             for rd in &http.route {
@@ -193,7 +194,7 @@ pub(crate) fn destination_hosts(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
 /// `virtualservice.DestinationRuleAnalyzer`: IST0101 for destination subsets that no
 /// DestinationRule of the host defines.
 pub(crate) fn destination_rules(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
-    let mut known: HashSet<(String, String, &str)> = HashSet::new();
+    let mut known: HashSet<(String, String, &str)> = HashSet::default();
     for dr in &idx.destination_rules {
         let fqdn = to_fqdn(dr.ns, &dr.obj.spec.host);
         let (ns, name) = service_name_of(dr.ns, &fqdn);
@@ -368,7 +369,7 @@ pub(crate) fn gateways(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
 /// to the mesh gateway that define the same host for overlapping namespaces.
 pub(crate) fn conflicting_mesh_gateway_hosts(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
     // (scope, FQDN) -> VirtualServices (indexes), in order.
-    let mut by_host: HashMap<(String, String), Vec<usize>> = HashMap::new();
+    let mut by_host: HashMap<(String, String), Vec<usize>> = HashMap::default();
     let mut keys: Vec<(String, String)> = Vec::new();
     for (i, vs) in idx.virtual_services.iter().enumerate() {
         let spec = &vs.obj.spec;
@@ -398,7 +399,7 @@ pub(crate) fn conflicting_mesh_gateway_hosts(idx: &Index<'_>, out: &mut Vec<Diag
         .filter(|(s, h)| s == "*" && h.starts_with('*'))
         .collect();
     let star_all: Vec<&(String, String)> = keys.iter().filter(|(s, _)| s == "*").collect();
-    let mut reported: HashSet<usize> = HashSet::new();
+    let mut reported: HashSet<usize> = HashSet::default();
     for key in &keys {
         let mut list: Vec<usize> = by_host.get(key).cloned().unwrap_or_default();
         if key.0 != "*" {
@@ -468,7 +469,7 @@ fn jwt_claim_key(spec: &VirtualServiceSpec) -> Option<&str> {
 /// `virtualservice.JWTClaimRouteAnalyzer`: IST0149 when a gateway VirtualService routes on
 /// JWT claims but the gateway's pods have no RequestAuthentication.
 pub(crate) fn jwt_claim_route(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
-    let mut ra_by_ns: HashMap<&str, Vec<LabelMap<'_>>> = HashMap::new();
+    let mut ra_by_ns: HashMap<&str, Vec<LabelMap<'_>>> = HashMap::default();
     for ra in &idx.request_authentications {
         let sel: LabelMap = ra
             .obj

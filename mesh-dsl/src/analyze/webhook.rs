@@ -1,7 +1,8 @@
 //! Webhook analyzers: overlapping Istio injection webhooks and external control plane
 //! webhook addresses.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use super::HashSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use serde_json::Value;
@@ -110,7 +111,7 @@ pub(crate) fn webhooks(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
     };
     let ns_sets = expand(&base_ns);
     let obj_sets = expand(&base_obj);
-    let mut reported: HashSet<(usize, String)> = HashSet::new();
+    let mut reported: HashSet<(usize, String)> = HashSet::default();
     for nl in &ns_sets {
         let nl: LabelMap = nl.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         for ol in &obj_sets {
