@@ -53,7 +53,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::diag::{Diagnostic, Diagnostics, ResourceRef, Severity};
+use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::gateway::{Listener, SidecarScope};
 use crate::mesh::{Mesh, PolicyTarget};
 use crate::resources::{Resource, Resources};
@@ -397,8 +397,9 @@ impl<'m> Cx<'m> {
             out.push(self.telemetry(t));
         }
         out.extend(mesh.raw.iter().cloned());
-        self.check_duplicates(&out);
-        Resources::from_vec(out)
+        let resources = Resources::from_vec(out);
+        self.check_duplicates(&resources);
+        resources
     }
 
     fn check_namespace(&mut self, ns: &str, what: impl FnOnce() -> String) {
@@ -415,25 +416,24 @@ impl<'m> Cx<'m> {
         }
     }
 
-    fn check_duplicates(&mut self, out: &[Resource]) {
-        let mut seen: BTreeMap<(String, Option<String>, String), usize> = BTreeMap::new();
-        for r in out {
-            *seen
-                .entry((
-                    r.kind().to_string(),
-                    r.namespace().map(String::from),
-                    r.name().to_string(),
-                ))
-                .or_default() += 1;
+    /// Objects with the same kind, namespace and name; `out` is in [`Resources`]' order,
+    /// where they are neighbours.
+    fn check_duplicates(&mut self, out: &Resources) {
+        fn key(r: &Resource) -> (&str, Option<&str>, &str) {
+            (r.kind(), r.namespace(), r.name())
         }
-        for ((kind, ns, name), n) in seen {
-            if n > 1 {
-                let rref = ResourceRef::new(kind.clone(), ns.as_deref(), name.clone());
+        let all: Vec<&Resource> = out.iter().collect();
+        for group in all.chunk_by(|a, b| key(a) == key(b)) {
+            if group.len() > 1 {
+                let rref = group[0].reference();
                 self.diags.push(
                     Diagnostic::error(
                         "MESH0001",
                         "DuplicateResource",
-                        format!("the mesh declares {n} objects that compile to {rref}"),
+                        format!(
+                            "the mesh declares {} objects that compile to {rref}",
+                            group.len()
+                        ),
                     )
                     .on(rref)
                     .hint("give each declaration its own name, or declare it once"),
