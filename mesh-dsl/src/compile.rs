@@ -64,6 +64,10 @@ use crate::telemetry::{TelemetryProviders, TelemetryScope};
 
 mod extras;
 
+/// From how many objects validation and analysis run on two threads (below, starting a
+/// thread costs more than it saves).
+const PARALLEL_CHECKS_FROM: usize = 256;
+
 /// What [`Mesh::compile`] produces.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Compiled {
@@ -200,26 +204,42 @@ impl Mesh {
         let resources = cx.build();
         let mut diags = cx.diags;
         // The objects themselves: what Istio's admission would refuse, and what
-        // `istioctl analyze` would find across them.
-        diags.extend(crate::validate::validate(&resources));
-        if let Some(analyze) = &options.analyze {
-            let mut analyze = analyze.clone();
-            analyze.assumed.extend(cx.assumed);
-            diags.extend(
-                crate::analyze::analyze(&resources, &analyze)
-                    .into_iter()
-                    .filter(|d| !options.suppress.iter().any(|c| *c == d.code))
-                    // A gateway's TLS Secret is provisioned outside the mesh description
-                    // (cert-manager, a platform team) and lives with the gateway workload, so
-                    // its absence here says nothing; `mesh validate` on files still reports it.
-                    .filter(|d| {
-                        !(d.code == "IST0101"
-                            && d.path
-                                .as_deref()
-                                .is_some_and(|p| p.ends_with("credentialName")))
-                    }),
-            );
-        }
+        // `istioctl analyze` would find across them. The two only read the objects, so on
+        // a large mesh the analyzers run on a second thread meanwhile.
+        let analysis = options.analyze.as_ref().map(|a| {
+            let mut a = a.clone();
+            a.assumed.extend(cx.assumed);
+            a
+        });
+        let analyze = |a: &crate::analyze::AnalyzeOptions| crate::analyze::analyze(&resources, a);
+        let (validated, analyzed) = match &analysis {
+            Some(a) if resources.len() >= PARALLEL_CHECKS_FROM => std::thread::scope(|s| {
+                let analyzing = s.spawn(|| analyze(a));
+                let validated = crate::validate::validate(&resources);
+                let analyzed = analyzing
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (validated, Some(analyzed))
+            }),
+            Some(a) => (crate::validate::validate(&resources), Some(analyze(a))),
+            None => (crate::validate::validate(&resources), None),
+        };
+        diags.extend(validated);
+        diags.extend(
+            analyzed
+                .into_iter()
+                .flatten()
+                .filter(|d| !options.suppress.iter().any(|c| *c == d.code))
+                // A gateway's TLS Secret is provisioned outside the mesh description
+                // (cert-manager, a platform team) and lives with the gateway workload, so
+                // its absence here says nothing; `mesh validate` on files still reports it.
+                .filter(|d| {
+                    !(d.code == "IST0101"
+                        && d.path
+                            .as_deref()
+                            .is_some_and(|p| p.ends_with("credentialName")))
+                }),
+        );
         diags.sort();
         if diags.has_at_least(options.fail_on) {
             return Err(CompileError { diagnostics: diags });

@@ -13,7 +13,12 @@ pub(crate) const CLUSTER_DOMAIN: &str = "svc.cluster.local";
 /// and cluster domain appended; anything else is kept.
 pub(crate) fn to_fqdn(ns: &str, host: &str) -> String {
     if !host.starts_with('*') && !host.contains('.') {
-        format!("{host}.{ns}.{CLUSTER_DOMAIN}")
+        // Called for every host of every route: one exact allocation, no formatting.
+        let mut fqdn = String::with_capacity(host.len() + ns.len() + CLUSTER_DOMAIN.len() + 2);
+        for part in [host, ".", ns, ".", CLUSTER_DOMAIN] {
+            fqdn.push_str(part);
+        }
+        fqdn
     } else {
         host.to_string()
     }
