@@ -20,6 +20,7 @@
 //! | MESH0013 | UnknownTelemetryProvider | warning |
 //! | MESH0014 | RouteWithoutAction | error |
 //! | MESH0015 | InvalidStatus | error |
+//! | MESH0016 | CannotRender | error |
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -64,8 +65,9 @@ use crate::telemetry::{TelemetryProviders, TelemetryScope};
 
 mod extras;
 
-/// From how many objects validation and analysis run on two threads (below, starting a
-/// thread costs more than it saves).
+/// From how many objects validation, analysis (and rendering, for
+/// [`Mesh::compile_to_yaml`]) run on threads of their own (below, starting a thread costs
+/// more than it saves).
 const PARALLEL_CHECKS_FROM: usize = 256;
 
 /// What [`Mesh::compile`] produces.
@@ -182,6 +184,41 @@ impl Mesh {
     /// [`CompileError`] with every problem found when any is at least as severe as
     /// `options.fail_on`.
     pub fn compile_with(&self, options: &CompileOptions) -> Result<Compiled, CompileError> {
+        self.compile_inner(options, false)
+            .map(|(compiled, _)| compiled)
+    }
+
+    /// Compiles and renders the YAML stream of [`crate::render::to_yaml`] in one go. On a
+    /// large mesh the stream is written on another core while validation and analysis
+    /// run, which saves most of the checks' time; it is returned only when compilation
+    /// succeeds, so nothing unchecked gets out.
+    ///
+    /// # Errors
+    /// As [`Mesh::compile_with`]; a value that cannot be written as YAML is reported as
+    /// MESH0016.
+    ///
+    /// ```
+    /// use mesh_dsl::{CompileOptions, Mesh, Namespace};
+    /// let mut mesh = Mesh::new();
+    /// mesh.namespace(Namespace::new("shop"));
+    /// let (compiled, yaml) = mesh.compile_to_yaml(&CompileOptions::default()).unwrap();
+    /// assert_eq!(yaml, mesh_dsl::render::to_yaml(&compiled.resources).unwrap());
+    /// ```
+    pub fn compile_to_yaml(
+        &self,
+        options: &CompileOptions,
+    ) -> Result<(Compiled, String), CompileError> {
+        let (compiled, yaml) = self.compile_inner(options, true)?;
+        let yaml = yaml.unwrap_or_default();
+        Ok((compiled, yaml))
+    }
+
+    /// Compiles, and with `render` also writes the YAML stream (returned only on success).
+    fn compile_inner(
+        &self,
+        options: &CompileOptions,
+        render: bool,
+    ) -> Result<(Compiled, Option<String>), CompileError> {
         let mut cx = Cx::new(self);
         if options.stage >= self.stage_count() {
             cx.diags.push(
@@ -204,25 +241,26 @@ impl Mesh {
         let resources = cx.build();
         let mut diags = cx.diags;
         // The objects themselves: what Istio's admission would refuse, and what
-        // `istioctl analyze` would find across them. The two only read the objects, so on
-        // a large mesh the analyzers run on a second thread meanwhile.
+        // `istioctl analyze` would find across them. Both only read the objects (as does
+        // rendering), so on a large mesh they run side by side.
         let analysis = options.analyze.as_ref().map(|a| {
             let mut a = a.clone();
             a.assumed.extend(cx.assumed);
             a
         });
         let analyze = |a: &crate::analyze::AnalyzeOptions| crate::analyze::analyze(&resources, a);
-        let (validated, analyzed) = match &analysis {
-            Some(a) if resources.len() >= PARALLEL_CHECKS_FROM => std::thread::scope(|s| {
-                let analyzing = s.spawn(|| analyze(a));
+        let (validated, analyzed, rendered) = if resources.len() >= PARALLEL_CHECKS_FROM {
+            std::thread::scope(|s| {
+                let analyzing = analysis.as_ref().map(|a| s.spawn(|| analyze(a)));
+                let rendering = render.then(|| s.spawn(|| crate::render::to_yaml(&resources)));
                 let validated = crate::validate::validate(&resources);
-                let analyzed = analyzing
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                (validated, Some(analyzed))
-            }),
-            Some(a) => (crate::validate::validate(&resources), Some(analyze(a))),
-            None => (crate::validate::validate(&resources), None),
+                let analyzed = analyzing.map(join);
+                let rendered = rendering.map(join);
+                (validated, analyzed, rendered)
+            })
+        } else {
+            let validated = crate::validate::validate(&resources);
+            (validated, analysis.as_ref().map(analyze), None)
         };
         diags.extend(validated);
         diags.extend(
@@ -244,13 +282,41 @@ impl Mesh {
         if diags.has_at_least(options.fail_on) {
             return Err(CompileError { diagnostics: diags });
         }
-        Ok(Compiled {
-            resources,
-            install: self.providers.clone(),
-            warnings: diags,
-            stage: options.stage,
-        })
+        // Small meshes render only now, once they are known to be good.
+        let rendered = match rendered {
+            Some(r) => Some(r),
+            None if render => Some(crate::render::to_yaml(&resources)),
+            None => None,
+        };
+        let yaml = match rendered.transpose() {
+            Ok(yaml) => yaml,
+            Err(e) => {
+                diags.push(Diagnostic::error(
+                    "MESH0016",
+                    "CannotRender",
+                    format!("the compiled objects cannot be written as YAML: {e}"),
+                ));
+                return Err(CompileError { diagnostics: diags });
+            }
+        };
+        Ok((
+            Compiled {
+                resources,
+                install: self.providers.clone(),
+                warnings: diags,
+                stage: options.stage,
+            },
+            yaml,
+        ))
     }
+}
+
+/// The result of a scoped thread, passing its panic on (the checks do not panic; if one
+/// did, hiding it would be worse).
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 struct Cx<'m> {

@@ -7,7 +7,9 @@
 //! - `validate_analyze`: per-resource validation plus the cross-resource analyzers over
 //!   the compiled resources, the part of `compile` that checks them as Istio would;
 //! - `render`: writing the YAML stream;
-//! - `pipeline`: all three, what `scale --services N` does;
+//! - `pipeline`: all three, what `scale --services N` does (`Mesh::compile_to_yaml`:
+//!   rendering overlaps validation and analysis on a second core);
+//! - `pipeline_sequential`: `compile()`, then `render::to_yaml`;
 //! - `floor`: serde alone (serde-saphyr, with the project's writer settings) serializing
 //!   the same final resources into one buffer, document after document: the cost of
 //!   producing the bytes at all.
@@ -57,6 +59,15 @@ fn render(bencher: divan::Bencher, n: usize) {
 
 #[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
 fn pipeline(n: usize) -> String {
+    let (_compiled, yaml) = scale::mesh(n)
+        .compile_to_yaml(&mesh_dsl::CompileOptions::default())
+        .expect("compiles");
+    yaml
+}
+
+/// The pipeline without the overlap: `compile()`, then rendering.
+#[divan::bench(args = SIZES, sample_count = 10, sample_size = 1)]
+fn pipeline_sequential(n: usize) -> String {
     let resources = compiled(n);
     mesh_dsl::render::to_yaml(&resources).expect("renders")
 }

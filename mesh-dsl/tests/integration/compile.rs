@@ -307,10 +307,8 @@ fn render_writes_yaml_json_and_a_kustomize_layout() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-#[test]
-fn analysis_runs_by_default_and_its_errors_stop_compilation() {
-    // Two ports on `user` and a route that names neither: Istio cannot tell which port
-    // the route is for (IST0112, an error in `istioctl analyze`).
+/// `user` with an HTTP and a gRPC port, and one route to its v1, to `port` if given.
+fn two_port_service(port: Option<u32>) -> Mesh {
     let mut mesh = Mesh::new();
     let ns = mesh.namespace(Namespace::new("shop").sidecar_injection());
     let user = mesh.service(
@@ -319,7 +317,20 @@ fn analysis_runs_by_default_and_its_errors_stop_compilation() {
             .port(Port::new(mesh_dsl::Protocol::Grpc, 9090))
             .version(Version::new("v1", "user:1")),
     );
-    mesh.routes(Routes::new(&user).route(Route::new().to(user.subset("v1"))));
+    let target = mesh_dsl::Target::from(user.subset("v1"));
+    let target = match port {
+        Some(p) => target.port(p),
+        None => target,
+    };
+    mesh.routes(Routes::new(&user).route(Route::new().to(target)));
+    mesh
+}
+
+#[test]
+fn analysis_runs_by_default_and_its_errors_stop_compilation() {
+    // A route that names neither port: Istio cannot tell which port the route is for
+    // (IST0112, an error in `istioctl analyze`).
+    let mesh = two_port_service(None);
     let err = mesh.compile().unwrap_err();
     let d = err
         .diagnostics
@@ -339,19 +350,9 @@ fn analysis_runs_by_default_and_its_errors_stop_compilation() {
         .expect("validation alone accepts it");
     assert!(ok.warnings.iter().all(|d| d.code != "IST0112"));
     // ...and naming the port satisfies the analyzer.
-    let mut fixed = Mesh::new();
-    let ns = fixed.namespace(Namespace::new("shop").sidecar_injection());
-    let user = fixed.service(
-        Service::new(&ns, "user")
-            .port(Port::http(80))
-            .port(Port::new(mesh_dsl::Protocol::Grpc, 9090))
-            .version(Version::new("v1", "user:1")),
-    );
-    fixed.routes(
-        Routes::new(&user)
-            .route(Route::new().to(mesh_dsl::Target::from(user.subset("v1")).port(80))),
-    );
-    let ok = fixed.compile().unwrap_or_else(|e| panic!("{e}"));
+    let ok = two_port_service(Some(80))
+        .compile()
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(
         !ok.warnings.has_at_least(Severity::Warning),
         "{}",
@@ -437,4 +438,41 @@ fn a_large_mesh_gets_every_finding_of_validation_and_analysis() {
         .unwrap_err();
     assert_eq!(validated.diagnostics.len(), 100);
     assert!(validated.diagnostics.iter().all(|d| d.code == "MESH0100"));
+}
+
+#[test]
+fn compile_to_yaml_renders_alongside_the_checks_and_only_returns_good_output() {
+    // Large enough (100 services, 400+ objects) for rendering to run beside the checks.
+    let build = |port: Option<u32>| {
+        let mut mesh = Mesh::new();
+        let ns = mesh.namespace(Namespace::new("shop").sidecar_injection());
+        for i in 0..100 {
+            let svc = mesh.service(
+                Service::new(&ns, format!("svc-{i}"))
+                    .port(Port::http(80))
+                    .port(Port::new(mesh_dsl::Protocol::Grpc, 9090))
+                    .version(Version::new("v1", format!("svc-{i}:1"))),
+            );
+            let target = mesh_dsl::Target::from(svc.subset("v1"));
+            let target = match port {
+                Some(p) => target.port(p),
+                None => target,
+            };
+            mesh.routes(Routes::new(&svc).route(Route::new().to(target)));
+        }
+        mesh
+    };
+    let good = build(Some(80));
+    let (compiled, yaml) = good
+        .compile_to_yaml(&CompileOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(compiled.resources.len() >= 256, "{}", compiled.resources.len());
+    assert_eq!(compiled, good.compile().unwrap());
+    assert_eq!(yaml, mesh_dsl::render::to_yaml(&compiled.resources).unwrap());
+    // A mesh with errors gets the same report as compile(), and no text.
+    let bad = build(None);
+    assert_eq!(
+        bad.compile_to_yaml(&CompileOptions::default()).unwrap_err(),
+        bad.compile().unwrap_err()
+    );
 }
