@@ -466,9 +466,16 @@ fn compile_to_yaml_renders_alongside_the_checks_and_only_returns_good_output() {
     let (compiled, yaml) = good
         .compile_to_yaml(&CompileOptions::default())
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(compiled.resources.len() >= 256, "{}", compiled.resources.len());
+    assert!(
+        compiled.resources.len() >= 256,
+        "{}",
+        compiled.resources.len()
+    );
     assert_eq!(compiled, good.compile().unwrap());
-    assert_eq!(yaml, mesh_dsl::render::to_yaml(&compiled.resources).unwrap());
+    assert_eq!(
+        yaml,
+        mesh_dsl::render::to_yaml(&compiled.resources).unwrap()
+    );
     // A mesh with errors gets the same report as compile(), and no text.
     let bad = build(None);
     assert_eq!(
