@@ -251,10 +251,23 @@ impl Mesh {
         let analyze = |a: &crate::analyze::AnalyzeOptions| crate::analyze::analyze(&resources, a);
         let (validated, analyzed, rendered) = if resources.len() >= PARALLEL_CHECKS_FROM {
             std::thread::scope(|s| {
-                let analyzing = analysis.as_ref().map(|a| s.spawn(|| analyze(a)));
-                let rendering = render.then(|| s.spawn(|| crate::render::to_yaml(&resources)));
+                // Where no thread can be started, the work runs here afterwards.
+                let thread = || std::thread::Builder::new();
+                let analyzing = analysis
+                    .as_ref()
+                    .and_then(|a| thread().spawn_scoped(s, move || analyze(a)).ok());
+                let rendering = if render {
+                    thread()
+                        .spawn_scoped(s, || crate::render::to_yaml(&resources))
+                        .ok()
+                } else {
+                    None
+                };
                 let validated = crate::validate::validate(&resources);
-                let analyzed = analyzing.map(join);
+                let analyzed = match analyzing {
+                    Some(handle) => Some(join(handle)),
+                    None => analysis.as_ref().map(analyze),
+                };
                 let rendered = rendering.map(join);
                 (validated, analyzed, rendered)
             })
