@@ -395,10 +395,9 @@ fn analysis_in_compile_assumes_workloads_installed_outside_the_mesh() {
     );
 }
 
-#[test]
-fn a_large_mesh_gets_every_finding_of_validation_and_analysis() {
-    // 100 services make 400+ objects: validation and analysis then run side by side,
-    // and every finding of both must still be there, in order.
+/// 100 two-port services (over 400 objects: enough for validation, analysis and
+/// rendering to run side by side), each with the routes `routes` gives it.
+fn hundred_two_port_services(routes: impl Fn(&mesh_dsl::ServiceRef) -> Routes) -> Mesh {
     let mut mesh = Mesh::new();
     let ns = mesh.namespace(Namespace::new("shop").sidecar_injection());
     for i in 0..100 {
@@ -408,18 +407,24 @@ fn a_large_mesh_gets_every_finding_of_validation_and_analysis() {
                 .port(Port::new(mesh_dsl::Protocol::Grpc, 9090))
                 .version(Version::new("v1", format!("svc-{i}:1"))),
         );
-        // No port on a two-port service: IST0112 (analysis). An invalid RE2 pattern:
-        // Istio's webhook refuses it (validation).
-        mesh.routes(
-            Routes::new(&svc)
-                .route(
-                    Route::new()
-                        .when(Match::regex("(unclosed"))
-                        .to(mesh_dsl::Target::from(svc.subset("v1")).port(80)),
-                )
-                .route(Route::new().to(svc.subset("v1"))),
-        );
+        mesh.routes(routes(&svc));
     }
+    mesh
+}
+
+#[test]
+fn a_large_mesh_gets_every_finding_of_validation_and_analysis() {
+    // No port on a two-port service: IST0112 (analysis). An invalid RE2 pattern: Istio's
+    // webhook refuses it (validation). Every finding of both must be there, in order.
+    let mesh = hundred_two_port_services(|svc| {
+        Routes::new(svc)
+            .route(
+                Route::new()
+                    .when(Match::regex("(unclosed"))
+                    .to(mesh_dsl::Target::from(svc.subset("v1")).port(80)),
+            )
+            .route(Route::new().to(svc.subset("v1")))
+    });
     let err = mesh.compile().unwrap_err();
     let count = |code: &str| err.diagnostics.iter().filter(|d| d.code == code).count();
     assert_eq!(count("IST0112"), 100, "{}", err.diagnostics);
@@ -442,25 +447,15 @@ fn a_large_mesh_gets_every_finding_of_validation_and_analysis() {
 
 #[test]
 fn compile_to_yaml_renders_alongside_the_checks_and_only_returns_good_output() {
-    // Large enough (100 services, 400+ objects) for rendering to run beside the checks.
     let build = |port: Option<u32>| {
-        let mut mesh = Mesh::new();
-        let ns = mesh.namespace(Namespace::new("shop").sidecar_injection());
-        for i in 0..100 {
-            let svc = mesh.service(
-                Service::new(&ns, format!("svc-{i}"))
-                    .port(Port::http(80))
-                    .port(Port::new(mesh_dsl::Protocol::Grpc, 9090))
-                    .version(Version::new("v1", format!("svc-{i}:1"))),
-            );
+        hundred_two_port_services(|svc| {
             let target = mesh_dsl::Target::from(svc.subset("v1"));
             let target = match port {
                 Some(p) => target.port(p),
                 None => target,
             };
-            mesh.routes(Routes::new(&svc).route(Route::new().to(target)));
-        }
-        mesh
+            Routes::new(svc).route(Route::new().to(target))
+        })
     };
     let good = build(Some(80));
     let (compiled, yaml) = good
