@@ -261,12 +261,17 @@ fn init_logging() {
 
 /// Compiles a stage, printing warnings; the exit code on failure.
 fn compile(mesh: &Mesh, stage: usize) -> Result<Compiled, u8> {
-    match mesh.compile_stage(stage) {
-        Ok(c) => {
+    report(mesh.compile_stage(stage).map(|c| (c, ()))).map(|(c, ())| c)
+}
+
+/// Prints a compilation's warnings, or its problems; the exit code on failure.
+fn report<T>(result: Result<(Compiled, T), crate::CompileError>) -> Result<(Compiled, T), u8> {
+    match result {
+        Ok((c, extra)) => {
             for w in &c.warnings {
                 eprintln!("{w}");
             }
-            Ok(c)
+            Ok((c, extra))
         }
         Err(e) => {
             eprintln!("error: {e}");
@@ -299,19 +304,28 @@ fn dispatch(mesh: &Mesh, command: Command, program: &str) -> u8 {
             output,
             out_dir,
         } => {
-            let compiled = match compile(mesh, stage) {
-                Ok(c) => c,
-                Err(code) => return code,
+            // The YAML stream is rendered while the mesh is checked (on large meshes).
+            let (compiled, yaml) = if out_dir.is_none() && matches!(output, Format::Yaml) {
+                match report(mesh.compile_to_yaml(&CompileOptions::default().stage(stage))) {
+                    Ok((c, yaml)) => (c, Some(yaml)),
+                    Err(code) => return code,
+                }
+            } else {
+                match compile(mesh, stage) {
+                    Ok(c) => (c, None),
+                    Err(code) => return code,
+                }
             };
-            let rendered = match (out_dir, output) {
-                (Some(dir), _) => {
+            let rendered = match (yaml, out_dir, output) {
+                (Some(yaml), ..) => Ok(yaml),
+                (None, Some(dir), _) => {
                     crate::render::write_dir(&compiled.resources, &dir).map(|files| {
                         eprintln!("wrote {} files under {}", files.len(), dir.display());
                         String::new()
                     })
                 }
-                (None, Format::Yaml) => crate::render::to_yaml(&compiled.resources),
-                (None, Format::Json) => crate::render::to_json(&compiled.resources),
+                (None, None, Format::Yaml) => crate::render::to_yaml(&compiled.resources),
+                (None, None, Format::Json) => crate::render::to_json(&compiled.resources),
             };
             match rendered {
                 Ok(text) => print_or_fail(Ok(text)),
