@@ -53,3 +53,46 @@ fn the_document_count_grows_linearly() {
         assert_eq!(scale::mesh(n).compile().unwrap().resources.len(), 2 + 5 * n);
     }
 }
+
+#[test]
+fn the_program_writes_the_same_stream_rendered_alongside_the_checks_or_streamed() {
+    // 70 services: 352 objects, enough for rendering to run beside the checks.
+    let bin = env!("CARGO_BIN_EXE_scale");
+    let dir = std::env::temp_dir().join(format!("scale-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (fast, streamed) = (dir.join("fast.yaml"), dir.join("streamed.yaml"));
+    for (path, extra) in [(&fast, None), (&streamed, Some("--stream"))] {
+        let out = std::process::Command::new(bin)
+            .args(["--services", "70", "--out", path.to_str().unwrap()])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let text = std::fs::read_to_string(&fast).unwrap();
+    assert_eq!(text, std::fs::read_to_string(&streamed).unwrap());
+    let compiled = scale::mesh(70).compile().unwrap();
+    assert_eq!(compiled.resources.len(), 2 + 5 * 70);
+    assert_eq!(
+        text,
+        mesh_dsl::render::to_yaml(&compiled.resources).unwrap()
+    );
+    // Standard output carries the same stream.
+    let out = std::process::Command::new(bin)
+        .args(["--services", "70"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
+    std::fs::remove_dir_all(&dir).unwrap();
+    // A wrong argument is refused with the usage.
+    let bad = std::process::Command::new(bin)
+        .arg("--servces")
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("usage: scale --services N"));
+}
