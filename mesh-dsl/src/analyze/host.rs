@@ -42,24 +42,6 @@ pub(crate) fn parse_svc_fqdn(host: &str) -> Option<(&str, &str)> {
     (!name.is_empty() && !ns.is_empty()).then_some((name, ns))
 }
 
-/// Istio's `host.Name.Matches`: whether two (possibly wildcard) host names overlap.
-pub(crate) fn host_matches(a: &str, b: &str) -> bool {
-    let aw = a.starts_with('*');
-    let bw = b.starts_with('*');
-    match (aw, bw) {
-        (true, true) => {
-            if a.len() < b.len() {
-                b[1..].ends_with(&a[1..])
-            } else {
-                a[1..].ends_with(&b[1..])
-            }
-        }
-        (true, false) => b.ends_with(&a[1..]),
-        (false, true) => a.ends_with(&b[1..]),
-        (false, false) => a == b,
-    }
-}
-
 /// The namespaces an `exportTo` list makes an object visible to: `None` for all.
 pub(crate) fn export_scopes<'a>(export_to: &'a [String], own_ns: &'a str) -> Option<Vec<&'a str>> {
     if export_to.is_empty() || export_to.iter().any(|e| e == "*") {
@@ -243,10 +225,10 @@ mod tests {
             Some(("reviews", "default"))
         );
         assert_eq!(parse_svc_fqdn("svc.cluster.local"), None);
-        assert!(host_matches("*", "foo.com"));
-        assert!(host_matches("*.com", "foo.com"));
-        assert!(host_matches("bar.com", "*.com"));
-        assert!(!host_matches("*.foo.com", "foo.com"));
-        assert!(host_matches("*.productpage.d", "*.d"));
+        assert!(crate::validate::hosts_overlap("*", "foo.com"));
+        assert!(crate::validate::hosts_overlap("*.com", "foo.com"));
+        assert!(crate::validate::hosts_overlap("bar.com", "*.com"));
+        assert!(!crate::validate::hosts_overlap("*.foo.com", "foo.com"));
+        assert!(crate::validate::hosts_overlap("*.productpage.d", "*.d"));
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use istio_types::networking::common::Destination;
 use istio_types::networking::v1::{VirtualService, VirtualServiceSpec};
 
-use super::host::{export_scopes, host_matches, service_name_of, to_fqdn};
+use super::host::{export_scopes, service_name_of, to_fqdn};
 use super::index::{Index, Obj, full_name};
 use super::labels::{LabelMap, matches};
 use super::messages::{
@@ -16,6 +16,7 @@ use super::messages::{
     VS_DESTINATION_PORT_REQUIRED, VS_HOST_NOT_IN_GATEWAY,
 };
 use crate::diag::Diagnostic;
+use crate::validate::hosts_overlap;
 
 /// A destination with where it is written.
 struct Dest<'a> {
@@ -280,7 +281,7 @@ fn vs_host_in_gateway(idx: &Index<'_>, ns: &str, name: &str, vs: &Obj<'_, Virtua
     });
     names
         .into_iter()
-        .any(|gh| vs.obj.spec.hosts.iter().any(|vh| host_matches(gh, vh)))
+        .any(|gh| vs.obj.spec.hosts.iter().any(|vh| hosts_overlap(gh, vh)))
 }
 
 /// Whether any VirtualService host is served by a Kubernetes Gateway's listeners.
@@ -294,7 +295,7 @@ fn vs_host_in_k8s_gateway(listeners: &serde_json::Value, vs_hosts: &[String]) ->
     }
     hosts
         .iter()
-        .any(|gh| vs_hosts.iter().any(|vh| host_matches(gh, vh)))
+        .any(|gh| vs_hosts.iter().any(|vh| hosts_overlap(gh, vh)))
 }
 
 /// `virtualservice.GatewayAnalyzer`: IST0101 for gateways that do not exist, IST0132 for
@@ -406,13 +407,17 @@ pub(crate) fn conflicting_mesh_gateway_hosts(idx: &Index<'_>, out: &mut Vec<Diag
             let host = key.1.as_str();
             let mut extra: BTreeSet<&(String, String)> = BTreeSet::new();
             if host.starts_with('*') {
-                extra.extend(star_all.iter().filter(|(_, h)| host_matches(host, h)));
+                extra.extend(star_all.iter().filter(|(_, h)| hosts_overlap(host, h)));
             } else {
                 let exact = ("*".to_string(), host.to_string());
                 if let Some((k, _)) = by_host.get_key_value(&exact) {
                     extra.insert(k);
                 }
-                extra.extend(star_wildcards.iter().filter(|(_, h)| host_matches(host, h)));
+                extra.extend(
+                    star_wildcards
+                        .iter()
+                        .filter(|(_, h)| hosts_overlap(host, h)),
+                );
             }
             for k in extra {
                 list.extend(by_host.get(k).into_iter().flatten());

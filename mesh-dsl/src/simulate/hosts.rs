@@ -3,6 +3,8 @@
 
 use std::collections::BTreeSet;
 
+use crate::validate::host_subset_of;
+
 /// The cluster's DNS suffix after `svc.`.
 pub(crate) const CLUSTER_DOMAIN: &str = "cluster.local";
 
@@ -30,20 +32,7 @@ pub(crate) fn is_wildcard(host: &str) -> bool {
 /// `*` covers everything, `*.a.com` covers `b.a.com`, `c.b.a.com` and `*.b.a.com` but not
 /// `a.com`; an exact pattern covers only itself.
 pub(crate) fn covers(pattern: &str, host: &str) -> bool {
-    subset_of(host, pattern)
-}
-
-/// Istio's `Name.SubsetOf`: every host `a` names is also named by `b`.
-pub(crate) fn subset_of(a: &str, b: &str) -> bool {
-    if b == "*" {
-        return true;
-    }
-    match (a.strip_prefix('*'), b.strip_prefix('*')) {
-        (Some(sa), Some(sb)) => sa.ends_with(sb),
-        (Some(_), None) => false,
-        (None, Some(sb)) => a.len() > sb.len() && a.ends_with(sb),
-        (None, None) => a == b,
-    }
+    host_subset_of(host, pattern)
 }
 
 /// Istio's `Names.Intersection`: the more specific host of every pair where one covers
@@ -52,9 +41,9 @@ pub(crate) fn intersect(a: &[String], b: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for x in a {
         for y in b {
-            let pick = if subset_of(x, y) {
+            let pick = if host_subset_of(x, y) {
                 x
-            } else if subset_of(y, x) {
+            } else if host_subset_of(y, x) {
                 y
             } else {
                 continue;
