@@ -37,6 +37,21 @@ pub use yaml11::{
     yaml11_plain_scalar,
 };
 
+/// What is wrong with one emitted object, checked as a cluster would: an Istio object (by
+/// [`is_istio_kind`]) against its CRD schema when the shared CRDs are present (nothing is
+/// checked otherwise), any other object by [`core_shape_problems`]. `None` when it passes.
+pub fn document_problems(doc: &serde_json::Value) -> Option<String> {
+    let api = doc["apiVersion"].as_str().unwrap_or("");
+    let kind = doc["kind"].as_str().unwrap_or("");
+    if is_istio_kind(api, kind) {
+        let errors = shared_validator()?.validate(doc).err()?;
+        Some(format!("fails its CRD schema: {}", render_errors(&errors)))
+    } else {
+        let problems = core_shape_problems(doc);
+        (!problems.is_empty()).then(|| format!("{problems:?}"))
+    }
+}
+
 /// The workspace root: the parent of this crate's manifest directory.
 fn workspace_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -118,6 +133,29 @@ mod tests {
                 assert_eq!(shared_or_skip("shared_dir_is_consistent"), Some(dir));
             }
             None => assert_eq!(shared_or_skip("shared_dir_is_consistent"), None),
+        }
+    }
+
+    #[test]
+    fn document_problems_routes_istio_objects_to_the_schema_and_others_to_the_shapes() {
+        use serde_json::json;
+        let good_ns =
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}});
+        assert_eq!(document_problems(&good_ns), None);
+        let bad_ns =
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "Shop!"}});
+        assert!(document_problems(&bad_ns).is_some());
+        let typo = json!({
+            "apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+            "metadata": {"name": "vs"}, "spec": {"hostz": ["a"]},
+        });
+        match shared_validator() {
+            Some(_) => assert!(
+                document_problems(&typo).is_some_and(|p| p.contains("CRD schema")),
+                "{:?}",
+                document_problems(&typo)
+            ),
+            None => assert_eq!(document_problems(&typo), None),
         }
     }
 }

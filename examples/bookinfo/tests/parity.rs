@@ -258,35 +258,13 @@ fn every_mesh_matches_its_reviewed_snapshot() {
 
 #[test]
 fn every_document_passes_its_schema_or_core_shape() {
-    let validator = testkit::shared_validator();
-    if validator.is_none() {
+    if testkit::shared_validator().is_none() {
         eprintln!("skipping the CRD schema part: ../shared/istio not found");
     }
     for (file, build) in bookinfo::FILES {
         for r in &compile(file, build) {
-            let json = r.to_json();
-            match r {
-                Resource::Istio(_) => {
-                    if let Some(v) = validator {
-                        v.validate(&json).unwrap_or_else(|e| {
-                            panic!(
-                                "{file}: {} {} fails its CRD schema: {}",
-                                r.kind(),
-                                r.name(),
-                                testkit::render_errors(&e)
-                            )
-                        });
-                    }
-                }
-                _ => {
-                    let problems = testkit::core_shape_problems(&json);
-                    assert!(
-                        problems.is_empty(),
-                        "{file}: {} {}: {problems:?}",
-                        r.kind(),
-                        r.name()
-                    );
-                }
+            if let Some(p) = testkit::document_problems(&r.to_json()) {
+                panic!("{file}: {} {} {p}", r.kind(), r.name());
             }
         }
     }

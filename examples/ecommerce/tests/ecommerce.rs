@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use mesh_dsl::{Resource, Resources};
+use mesh_dsl::Resources;
 use serde_json::Value;
 
 fn stage(n: usize) -> Resources {
@@ -80,35 +80,13 @@ fn the_canary_shifts_user_traffic_stage_by_stage_everywhere() {
 
 #[test]
 fn every_document_passes_its_schema_or_core_shape() {
-    let validator = testkit::shared_validator();
-    if validator.is_none() {
+    if testkit::shared_validator().is_none() {
         eprintln!("skipping the CRD schema part: ../shared/istio not found");
     }
     for n in 0..4 {
         for r in &stage(n) {
-            let json = r.to_json();
-            match r {
-                Resource::Istio(_) => {
-                    if let Some(v) = validator {
-                        v.validate(&json).unwrap_or_else(|e| {
-                            panic!(
-                                "stage {n}: {} {} fails its CRD schema: {}",
-                                r.kind(),
-                                r.name(),
-                                testkit::render_errors(&e)
-                            )
-                        });
-                    }
-                }
-                _ => {
-                    let problems = testkit::core_shape_problems(&json);
-                    assert!(
-                        problems.is_empty(),
-                        "stage {n}: {} {}: {problems:?}",
-                        r.kind(),
-                        r.name()
-                    );
-                }
+            if let Some(p) = testkit::document_problems(&r.to_json()) {
+                panic!("stage {n}: {} {} {p}", r.kind(), r.name());
             }
         }
     }

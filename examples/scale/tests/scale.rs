@@ -8,23 +8,9 @@ fn two_services_match_the_reviewed_snapshot_and_the_workload_shape() {
     assert_eq!(r.len(), 2 + 5 * 2, "2 + 5N documents");
     let yaml = mesh_dsl::render::to_yaml(r).unwrap();
     testkit::snapshot_settings().bind(|| insta::assert_snapshot!("scale_services_2", yaml));
-    let validator = testkit::shared_validator();
     for doc in r {
-        let json = doc.to_json();
-        match doc {
-            mesh_dsl::Resource::Istio(_) => {
-                if let Some(v) = validator {
-                    v.validate(&json).unwrap_or_else(|e| {
-                        panic!(
-                            "{} {}: {}",
-                            doc.kind(),
-                            doc.name(),
-                            testkit::render_errors(&e)
-                        )
-                    });
-                }
-            }
-            _ => assert!(testkit::core_shape_problems(&json).is_empty(), "{json}"),
+        if let Some(p) = testkit::document_problems(&doc.to_json()) {
+            panic!("{} {} {p}", doc.kind(), doc.name());
         }
     }
     let vs = r
