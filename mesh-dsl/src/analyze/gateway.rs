@@ -364,47 +364,27 @@ pub(crate) fn k8s_gateway_selector(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
             }
         }
     };
-    let labels = label_map;
-    for p in &idx.authorization_policies {
-        let s = &p.obj.spec;
-        let sel = s.selector.as_ref().map(|x| labels(&x.match_labels));
-        check(
-            p.res,
-            p.ns,
-            sel,
-            s.target_ref.is_some() || !s.target_refs.is_empty(),
-        );
+    // The four kinds that take a workload selector or a target reference.
+    macro_rules! check_each {
+        ($($kind:ident),*) => {$(
+            for p in &idx.$kind {
+                let s = &p.obj.spec;
+                let sel = s.selector.as_ref().map(|x| label_map(&x.match_labels));
+                check(
+                    p.res,
+                    p.ns,
+                    sel,
+                    s.target_ref.is_some() || !s.target_refs.is_empty(),
+                );
+            }
+        )*};
     }
-    for p in &idx.request_authentications {
-        let s = &p.obj.spec;
-        let sel = s.selector.as_ref().map(|x| labels(&x.match_labels));
-        check(
-            p.res,
-            p.ns,
-            sel,
-            s.target_ref.is_some() || !s.target_refs.is_empty(),
-        );
-    }
-    for p in &idx.wasm_plugins {
-        let s = &p.obj.spec;
-        let sel = s.selector.as_ref().map(|x| labels(&x.match_labels));
-        check(
-            p.res,
-            p.ns,
-            sel,
-            s.target_ref.is_some() || !s.target_refs.is_empty(),
-        );
-    }
-    for p in &idx.telemetries {
-        let s = &p.obj.spec;
-        let sel = s.selector.as_ref().map(|x| labels(&x.match_labels));
-        check(
-            p.res,
-            p.ns,
-            sel,
-            s.target_ref.is_some() || !s.target_refs.is_empty(),
-        );
-    }
+    check_each!(
+        authorization_policies,
+        request_authentications,
+        wasm_plugins,
+        telemetries
+    );
 }
 
 /// Minimum Gateway API bundle versions Istio needs, by CRD name.
