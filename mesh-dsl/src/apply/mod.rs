@@ -392,6 +392,29 @@ impl Plan {
         })
     }
 
+    /// Server-side applies the ApplySet parent listing `group_kinds` and `namespaces` (only
+    /// checks it with `dry_run`).
+    async fn write_parent(
+        &self,
+        api: &Requester<'_>,
+        options: &ApplyOptions,
+        group_kinds: &BTreeSet<String>,
+        namespaces: &BTreeSet<String>,
+        dry_run: bool,
+    ) -> Result<(), ApplyError> {
+        let parent = applyset::parent_object(&options.applyset, group_kinds, namespaces);
+        api.apply(
+            &self.parent_ar,
+            Some(&options.applyset.namespace),
+            &options.applyset.name,
+            &parent,
+            dry_run,
+        )
+        .await
+        .map(drop)
+        .map_err(|e| ApplyError::parent(options, e))
+    }
+
     fn group_kinds(&self) -> BTreeSet<String> {
         self.members.iter().map(|m| m.group_kind.clone()).collect()
     }
@@ -514,20 +537,14 @@ pub async fn apply(
     ok &= run.validate(existing).await;
     let parent_ns = options.applyset.namespace.clone();
     if !new_namespaces.contains(&parent_ns) {
-        let parent = applyset::parent_object(
-            &options.applyset,
+        plan.write_parent(
+            &api,
+            options,
             &plan.group_kinds(),
             &plan.namespaces(&parent_ns),
-        );
-        api.apply(
-            &plan.parent_ar,
-            Some(&parent_ns),
-            &options.applyset.name,
-            &parent,
             true,
         )
-        .await
-        .map_err(|e| ApplyError::parent(options, e))?;
+        .await?;
     }
     if !ok {
         return Ok(run.stopped(
@@ -560,16 +577,8 @@ pub async fn apply(
         let first = run.indices(|m| m.group == 0 && m.reference.name == parent_ns);
         run.write(first).await;
     }
-    let parent = applyset::parent_object(&options.applyset, &superset_kinds, &superset_ns);
-    api.apply(
-        &plan.parent_ar,
-        Some(&parent_ns),
-        &options.applyset.name,
-        &parent,
-        false,
-    )
-    .await
-    .map_err(|e| ApplyError::parent(options, e))?;
+    plan.write_parent(&api, options, &superset_kinds, &superset_ns, false)
+        .await?;
 
     for group in 0..=3u8 {
         if group == 1 {
@@ -613,20 +622,14 @@ pub async fn apply(
         let ok = pruned.iter().all(|r| r.action != Action::Failed);
         report.results.extend(pruned);
         if ok {
-            let parent = applyset::parent_object(
-                &options.applyset,
+            plan.write_parent(
+                &api,
+                options,
                 &plan.group_kinds(),
                 &plan.namespaces(&parent_ns),
-            );
-            api.apply(
-                &plan.parent_ar,
-                Some(&parent_ns),
-                &options.applyset.name,
-                &parent,
                 false,
             )
-            .await
-            .map_err(|e| ApplyError::parent(options, e))?;
+            .await?;
         } else {
             report.stopped = Some(Stopped::WriteFailed);
         }
