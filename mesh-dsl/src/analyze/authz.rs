@@ -2,7 +2,7 @@
 
 use super::deployment::in_mesh;
 use super::index::Index;
-use super::labels::{LabelMap, matches, selector_string};
+use super::labels::{LabelMap, label_map, matches, selector_string};
 use super::messages::{
     JWKS_URI_FETCH_UNRESTRICTED, NO_MATCHING_WORKLOADS, REFERENCED_RESOURCE_NOT_FOUND,
 };
@@ -30,12 +30,7 @@ pub(crate) fn authorization_policies(idx: &Index<'_>, out: &mut Vec<Diagnostic>)
     let root = idx.root_namespace();
     for ap in &idx.authorization_policies {
         let spec = &ap.obj.spec;
-        let selector: Option<LabelMap> = spec.selector.as_ref().map(|s| {
-            s.match_labels
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect()
-        });
+        let selector: Option<LabelMap> = spec.selector.as_ref().map(|s| label_map(&s.match_labels));
         let in_mesh_match = |ns: Option<&str>, sel: &LabelMap<'_>| {
             idx.select(ns, sel)
                 .iter()

@@ -10,8 +10,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::Value;
 
 use super::cert::{base64_decode, credential_problem};
-use super::index::{Index, Obj, label_map};
-use super::labels::{LabelMap, matches, selector_string};
+use super::index::{Index, Obj};
+use super::labels::{LabelMap, label_map, matches, selector_string};
 use super::messages::{
     CONFLICTING_GATEWAYS, GATEWAY_API_CRD_VERSION_BELOW_MINIMUM, GATEWAY_DUPLICATE_CERTIFICATE,
     GATEWAY_PORT_NOT_ON_SERVICE, INEFFECTIVE_SELECTOR, INVALID_GATEWAY_CREDENTIAL,
@@ -21,12 +21,7 @@ use crate::diag::Diagnostic;
 use crate::resources::Resource;
 
 fn gw_selector<'a>(gw: &Obj<'a, Gateway>) -> LabelMap<'a> {
-    gw.obj
-        .spec
-        .selector
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect()
+    label_map(&gw.obj.spec.selector)
 }
 
 fn selector_not_found(gw: &Obj<'_, Gateway>, sel: &LabelMap<'_>) -> Diagnostic {

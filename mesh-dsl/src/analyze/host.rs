@@ -4,7 +4,7 @@
 use super::HashMap;
 
 use super::index::Index;
-use super::labels::{LabelMap, labels_typed};
+use super::labels::{LabelMap, label_map, labels_typed};
 
 /// Kubernetes' cluster domain.
 pub(crate) const CLUSTER_DOMAIN: &str = "svc.cluster.local";
@@ -100,12 +100,7 @@ impl<'a> ServiceRegistry<'a> {
                 selector: spec
                     .workload_selector
                     .as_ref()
-                    .map(|w| {
-                        w.labels
-                            .iter()
-                            .map(|(k, v)| (k.as_str(), v.as_str()))
-                            .collect()
-                    })
+                    .map(|w| label_map(&w.labels))
                     .unwrap_or_default(),
                 kubernetes: false,
             });

@@ -3,7 +3,6 @@
 //! is linear in the number of objects; lookups are hash lookups.
 
 use super::HashMap;
-use std::collections::BTreeMap;
 
 use istio_types::IstioResource;
 use istio_types::extensions::v1alpha1::WasmPlugin;
@@ -740,9 +739,4 @@ fn deployment_workload_json<'a>(
         template.and_then(|t| t.get("metadata")),
         template.and_then(|t| t.get("spec")),
     )
-}
-
-/// A typed map as a label map (e.g. a selector's `matchLabels`).
-pub(crate) fn label_map(m: &BTreeMap<String, String>) -> LabelMap<'_> {
-    m.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }

@@ -8,12 +8,14 @@ use serde_json::Value;
 /// Labels or a selector, borrowed, in key order.
 pub(crate) type LabelMap<'a> = BTreeMap<&'a str, &'a str>;
 
-/// Borrows a typed label map.
+/// A typed map as a label map (e.g. a selector's `matchLabels`).
+pub(crate) fn label_map(m: &BTreeMap<String, String>) -> LabelMap<'_> {
+    m.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+/// Borrows a typed label map that may be absent.
 pub(crate) fn labels_typed(m: &Option<BTreeMap<String, String>>) -> LabelMap<'_> {
-    m.iter()
-        .flatten()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect()
+    m.as_ref().map(label_map).unwrap_or_default()
 }
 
 /// Borrows a JSON object of strings (other values are skipped).

@@ -4,7 +4,7 @@ use super::HashMap;
 use std::collections::BTreeMap;
 
 use super::index::{Index, full_name};
-use super::labels::{LabelMap, selector_string};
+use super::labels::{LabelMap, label_map, selector_string};
 use super::messages::{
     CONFLICTING_SIDECAR_SELECTORS, INEFFECTIVE_POLICY, MULTIPLE_SIDECARS_WITHOUT_SELECTOR,
     REFERENCED_RESOURCE_NOT_FOUND,
@@ -26,12 +26,7 @@ pub(crate) fn selectors(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
             .spec
             .workload_selector
             .as_ref()
-            .map(|w| {
-                w.labels
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect()
-            })
+            .map(|w| label_map(&w.labels))
             .unwrap_or_default();
         if labels.is_empty() {
             namespace_wide.entry(sc.ns).or_default().push(si);

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::index::{Index, full_name};
-use super::labels::{LabelMap, selector_string};
+use super::labels::{LabelMap, label_map, selector_string};
 use super::messages::{
     CONFLICTING_TELEMETRY_SELECTORS, DEPRECATED, INVALID_TELEMETRY_PROVIDER,
     MULTIPLE_TELEMETRIES_WITHOUT_SELECTOR, REFERENCED_RESOURCE_NOT_FOUND,
@@ -46,12 +46,7 @@ pub(crate) fn selectors(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
             .spec
             .selector
             .as_ref()
-            .map(|s| {
-                s.match_labels
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect()
-            })
+            .map(|s| label_map(&s.match_labels))
             .unwrap_or_default();
         if labels.is_empty() {
             continue;

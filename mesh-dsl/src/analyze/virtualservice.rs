@@ -9,7 +9,7 @@ use istio_types::networking::v1::{VirtualService, VirtualServiceSpec};
 
 use super::host::{export_scopes, service_name_of, to_fqdn};
 use super::index::{Index, Obj, full_name};
-use super::labels::{LabelMap, matches};
+use super::labels::{LabelMap, label_map, matches};
 use super::messages::{
     CONFLICTING_MESH_GATEWAY_VS_HOSTS, INGRESS_ROUTE_RULES_NOT_AFFECTED,
     JWT_CLAIM_ROUTING_WITHOUT_AUTHN, REFERENCED_INTERNAL_GATEWAY, REFERENCED_RESOURCE_NOT_FOUND,
@@ -481,12 +481,7 @@ pub(crate) fn jwt_claim_route(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
             .spec
             .selector
             .as_ref()
-            .map(|s| {
-                s.match_labels
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect()
-            })
+            .map(|s| label_map(&s.match_labels))
             .unwrap_or_default();
         ra_by_ns.entry(ra.ns).or_default().push(sel);
     }
@@ -503,13 +498,7 @@ pub(crate) fn jwt_claim_route(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
             let Some(g) = idx.gateway(gns, gname) else {
                 continue;
             };
-            let selector: LabelMap = g
-                .obj
-                .spec
-                .selector
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
+            let selector = label_map(&g.obj.spec.selector);
             for pod in idx.select(None, &selector) {
                 let covered = ra_by_ns
                     .get(root)

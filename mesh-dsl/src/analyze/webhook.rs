@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use serde_json::Value;
 
 use super::index::{Index, OtherView};
-use super::labels::{LabelMap, label_selector_matches};
+use super::labels::{label_map, label_selector_matches};
 use super::messages::{EXTERNAL_CONTROL_PLANE_IP, INVALID_EXTERNAL_CONTROL_PLANE, INVALID_WEBHOOK};
 use crate::diag::Diagnostic;
 
@@ -113,9 +113,9 @@ pub(crate) fn webhooks(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
     let obj_sets = expand(&base_obj);
     let mut reported: HashSet<(usize, String)> = HashSet::default();
     for nl in &ns_sets {
-        let nl: LabelMap = nl.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let nl = label_map(nl);
         for ol in &obj_sets {
-            let ol: LabelMap = ol.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let ol = label_map(ol);
             let mut hits: Vec<(usize, String)> = Vec::new();
             for (ci, c) in configs.iter().enumerate() {
                 for w in hooks(c) {
