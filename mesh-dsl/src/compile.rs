@@ -682,17 +682,8 @@ impl<'m> Cx<'m> {
             );
         }
         let mut port_names = BTreeSet::new();
-        for (i, p) in s.ports.iter().enumerate() {
-            for (label, n) in [("port", p.number), ("target port", p.target_port())] {
-                if !(1..=65535).contains(&n) {
-                    self.err(
-                        "MESH0004",
-                        "PortOutOfRange",
-                        format!("{what}: {label} {n} is not between 1 and 65535"),
-                    )
-                    .path = Some(format!("ports[{i}]"));
-                }
-            }
+        self.check_port_numbers(&what, &s.ports);
+        for p in &s.ports {
             let proto = p.protocol.prefix();
             if p.name != proto && !p.name.starts_with(&format!("{proto}-")) {
                 self.err(

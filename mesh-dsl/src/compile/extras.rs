@@ -14,7 +14,7 @@ use istio_types::networking::v1::{DestinationRule, DestinationRuleSpec};
 use super::{Cx, meta};
 use crate::gateway::{Egress, EgressRef, Gateway, Listener};
 use crate::resources::Resource;
-use crate::service::{Protocol, Service};
+use crate::service::{Port, Protocol, Service};
 
 fn listener_port(l: &Listener) -> (Protocol, u32) {
     match l {
@@ -119,11 +119,9 @@ impl<'m> Cx<'m> {
         found
     }
 
-    /// Port numbers and unique names of an external host's ports.
-    pub(super) fn check_egress_ports(&mut self, e: &Egress) {
-        let what = format!("egress {}/{}", e.namespace, e.name);
-        let mut names = BTreeSet::new();
-        for (i, p) in e.ports.iter().enumerate() {
+    /// MESH0004 for each port or target port of `ports` outside 1-65535.
+    pub(super) fn check_port_numbers(&mut self, what: &str, ports: &[Port]) {
+        for (i, p) in ports.iter().enumerate() {
             for (label, n) in [("port", p.number), ("target port", p.target_port())] {
                 if !(1..=65535).contains(&n) {
                     self.err(
@@ -134,6 +132,15 @@ impl<'m> Cx<'m> {
                     .path = Some(format!("ports[{i}]"));
                 }
             }
+        }
+    }
+
+    /// Port numbers and unique names of an external host's ports.
+    pub(super) fn check_egress_ports(&mut self, e: &Egress) {
+        let what = format!("egress {}/{}", e.namespace, e.name);
+        let mut names = BTreeSet::new();
+        self.check_port_numbers(&what, &e.ports);
+        for p in &e.ports {
             if !names.insert(p.name.clone()) {
                 self.err(
                     "MESH0007",
