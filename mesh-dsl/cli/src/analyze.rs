@@ -3,7 +3,7 @@
 //! commands share.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 
 use mesh_dsl::analyze::{
@@ -13,7 +13,7 @@ use mesh_dsl::diag::{Diagnostic, Diagnostics, ResourceRef, Severity};
 use mesh_dsl::{Resource, Resources};
 use serde_json::json;
 
-use crate::{Failure, Input, read_inputs};
+use crate::{Failure, Input, read_inputs, write_stdout};
 
 /// How findings are printed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -206,20 +206,6 @@ fn read_file(path: &std::path::Path) -> Result<String, Failure> {
         eprintln!("error: cannot read {}: {e}", path.display());
         Failure::Unreadable
     })
-}
-
-fn write_stdout(text: &str) -> Result<(), Failure> {
-    let mut stdout = std::io::stdout().lock();
-    // A closed pipe (`mesh analyze ... | head`) is not an error.
-    if let Err(e) = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        eprintln!("error: cannot write output: {e}");
-        return Err(Failure::Unreadable);
-    }
-    Ok(())
 }
 
 fn severity_label(s: Severity, color: bool) -> String {

@@ -216,16 +216,19 @@ fn fmt(args: &[String], check: bool) -> Result<(), Failure> {
         .iter()
         .flat_map(|(_, docs)| docs.iter().map(|d| &d.document));
     let text = render(all)?;
+    write_stdout(&text)
+}
+
+/// Writes a command's output; a closed pipe (`mesh analyze ... | head`) is not an error.
+fn write_stdout(text: &str) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
     {
-        // A closed pipe (`mesh fmt ... | head`) is not worth a panic.
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: cannot write output: {e}");
-            return Err(Failure::Unreadable);
-        }
+        eprintln!("error: cannot write output: {e}");
+        return Err(Failure::Unreadable);
     }
     Ok(())
 }

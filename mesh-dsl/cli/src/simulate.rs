@@ -1,12 +1,10 @@
 //! `mesh simulate`: decide offline where one request goes, and print why.
 
-use std::io::Write as _;
-
 use clap::{Args, ValueEnum};
 use mesh_dsl::Resources;
 use mesh_dsl::simulate::{Request, Simulator};
 
-use crate::{Failure, parse_all, read_inputs};
+use crate::{Failure, parse_all, read_inputs, write_stdout};
 
 /// The flags of `mesh simulate`.
 #[derive(Args, Debug)]
@@ -143,15 +141,5 @@ pub(crate) fn run(args: &SimulateArgs) -> Result<(), Failure> {
             }
         },
     };
-    let mut stdout = std::io::stdout().lock();
-    // A closed pipe (`mesh simulate ... | head`) is not an error.
-    if let Err(e) = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        eprintln!("error: cannot write output: {e}");
-        return Err(Failure::Unreadable);
-    }
-    Ok(())
+    write_stdout(&text)
 }
