@@ -9,6 +9,26 @@
 //!   produces [`Resources`]: typed istio-types and k8s-openapi objects in a stable order.
 //! - [`render`] writes them as YAML, JSON, or a directory with kustomizations.
 //! - [`diag`] has the diagnostics every check reports.
+//!
+//! # Map of the modules
+//!
+//! Data flows one way: builders, then `compile`, then the model that everything else
+//! reads.
+//!
+//! - The builders (source folder `dsl/`): [`mesh`], [`service`], [`route`], [`policy`],
+//!   [`gateway`], [`security`], [`telemetry`]. Intents only, no Istio objects, no checks.
+//! - [`compile`]: lowers the builders to the model and runs the checks. The only module
+//!   that reads both the builders and the model.
+//! - The model (source folder `model/`): [`resources`] (the typed [`Resources`] set),
+//!   [`diag`] (diagnostics) and [`render`] (YAML, JSON, kustomize directories).
+//! - [`validate`] checks each object on its own (CRD schema, CEL rules, Istio's admission
+//!   webhook, Kubernetes' rules); [`analyze`] checks them together (`istioctl analyze`).
+//! - [`simulate`]: where a request goes, offline, from any [`Resources`].
+//! - `apply` (feature `apply`): server-side apply, dry run, diff, prune, wait.
+//! - `cli` (feature `cli`): turns a `fn() -> Mesh` into a deploy program.
+//!
+//! Everything after `compile` reads the model, never the builders, so it works the same on
+//! resources read from YAML.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -20,31 +40,39 @@ pub mod apply;
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod cli;
 pub mod compile;
-pub mod diag;
-pub mod gateway;
-pub mod mesh;
-pub mod policy;
-pub mod render;
-pub mod resources;
-pub mod route;
-pub mod security;
-pub mod service;
+mod dsl;
+mod model;
 pub mod simulate;
-pub mod telemetry;
 pub mod validate;
 
+// The builders and the model live in `dsl/` and `model/`; their public paths stay at the
+// crate root, where rustdoc shows them.
+pub use dsl::{gateway, mesh, policy, route, security, service, telemetry};
+pub use model::{diag, render, resources};
+
 pub use compile::{CompileError, CompileOptions, Compiled};
+// The builders' and the model's main types at the crate root. `no_inline` keeps them
+// listed as re-exports of their modules, as when the modules sat at the root.
+#[doc(no_inline)]
 pub use diag::{Diagnostic, Diagnostics, ResourceRef, Severity};
+#[doc(no_inline)]
 pub use gateway::{Egress, EgressRef, Gateway, GatewayRef, SidecarScope};
+#[doc(no_inline)]
 pub use mesh::Mesh;
+#[doc(no_inline)]
 pub use policy::{ConnectionPool, LoadBalancer, OutlierDetection, Policy, Tls};
+#[doc(no_inline)]
 pub use resources::{Resource, Resources};
+#[doc(no_inline)]
 pub use route::{Canary, Cors, Match, Route, Routes, Target, exact, prefix, regex};
+#[doc(no_inline)]
 pub use security::{Authorization, AuthzRule, Jwt, Mtls, MtlsMode};
+#[doc(no_inline)]
 pub use service::{
     Identity, Namespace, NamespaceRef, Port, Probe, Protocol, Service, ServiceRef, SubsetRef,
     Version,
 };
+#[doc(no_inline)]
 pub use telemetry::{Telemetry, TelemetryProviders};
 
 /// The string-match type of routes and matches, re-exported for convenience.

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::service::NamespaceRef;
+use super::service::NamespaceRef;
 
 /// Istio's root namespace, where mesh-wide Telemetry lives.
 pub const ROOT_NAMESPACE: &str = "istio-system";

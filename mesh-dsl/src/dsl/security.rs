@@ -1,6 +1,6 @@
 //! Security: mutual TLS, authorization and end-user (JWT) authentication.
 
-use crate::service::{NamespaceRef, ServiceRef};
+use super::service::{NamespaceRef, ServiceRef};
 
 /// How a workload accepts connections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -2,13 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use crate::gateway::{Egress, EgressRef, Gateway, GatewayRef, SidecarScope};
-use crate::policy::Policy;
-use crate::resources::Resource;
-use crate::route::{Canary, Routes};
-use crate::security::{Authorization, Jwt, Mtls};
-use crate::service::{Namespace, NamespaceRef, Service, ServiceRef, SubsetRef};
-use crate::telemetry::{Telemetry, TelemetryProviders};
+use super::gateway::{Egress, EgressRef, Gateway, GatewayRef, SidecarScope};
+use super::policy::Policy;
+use super::route::{Canary, Routes};
+use super::security::{Authorization, Jwt, Mtls};
+use super::service::{Namespace, NamespaceRef, Service, ServiceRef, SubsetRef};
+use super::telemetry::{Telemetry, TelemetryProviders};
+use crate::model::resources::Resource;
 
 /// What a traffic policy applies to.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

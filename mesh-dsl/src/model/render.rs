@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::resources::{Resource, Resources};
+use super::resources::{Resource, Resources};
 
 /// Why rendering failed.
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::service::{NamespaceRef, Port, Protocol};
+use super::service::{NamespaceRef, Port, Protocol};
 
 /// One server (port + hosts) of a gateway.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

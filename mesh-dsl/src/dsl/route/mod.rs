@@ -8,8 +8,8 @@ use istio_types::networking::v1::{
     CorsPolicy, HttpMatchRequest, HttpRedirect, HttpRetry, RedirectPort, StringMatch,
 };
 
-use crate::gateway::{EgressRef, GatewayRef};
-use crate::service::{ServiceRef, SubsetRef};
+use super::gateway::{EgressRef, GatewayRef};
+use super::service::{ServiceRef, SubsetRef};
 
 /// A string match on an exact value.
 pub fn exact(value: impl Into<String>) -> StringMatch {

@@ -12,7 +12,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::diag::ResourceRef;
+use super::diag::ResourceRef;
 
 /// One object.
 #[derive(Clone, Debug, PartialEq)]
