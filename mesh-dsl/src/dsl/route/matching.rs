@@ -19,8 +19,8 @@ pub fn regex(value: impl Into<String>) -> StringMatch {
     StringMatch::Regex(value.into())
 }
 
-/// One block of match conditions: all must hold. A [`Route`](super::Route) with several blocks matches
-/// when any block does.
+/// One block of match conditions: all must hold. A [`Route`](super::Route) with several
+/// blocks matches when any block does.
 ///
 /// ```
 /// use mesh_dsl::{Match, exact};
