@@ -19,6 +19,7 @@ pub mod apply;
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod cli;
+pub mod codes;
 pub mod compile;
 pub mod diag;
 pub mod gateway;
