@@ -1,6 +1,6 @@
 //! `Mesh::compile`: turns the description into typed resources, checking it on the way.
 //!
-//! The work is cut by concern: [`checks`] holds the checks of the description itself
+//! The work is cut by concern: `checks` holds the checks of the description itself
 //! (each reports one of the `MESH00xx` codes of [`crate::codes`]), and the lowering
 //! modules produce the objects: `workloads` (Namespaces, ServiceAccounts, Services,
 //! Deployments), `traffic` (VirtualServices, DestinationRules, canary splits), `edge`
