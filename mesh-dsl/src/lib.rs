@@ -39,6 +39,7 @@ pub mod apply;
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod cli;
+pub mod codes;
 pub mod compile;
 mod dsl;
 mod model;
