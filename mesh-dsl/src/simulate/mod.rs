@@ -34,6 +34,8 @@
 //! Not simulated: Sidecar resources (every service is visible), JWT claim matching,
 //! TCP and TLS routes, path normalisation, and EnvoyFilters.
 //!
+//! Needs the feature `simulate` (on by default), which adds the `regex` crate.
+//!
 //! ```
 //! use mesh_dsl::Resources;
 //! use mesh_dsl::simulate::{Request, Simulator};
