@@ -7,15 +7,16 @@ use istio_types::networking::v1::{
     AbortError, DelayKind, Destination, HttpBody, HttpRoute, RedirectPort, RedirectPortSelection,
 };
 
-use super::SimulateError;
+use super::decision::fmt_labels;
 use super::decision::{
     AbortFault, AbortWith, CheckResult, Decision, DelayFault, DirectResponse, Fault, Forward,
     Mirror, Mismatch, Outcome, Redirect, RequestSummary, Retries, RetrySource, Rewrite, RouteCheck,
     RouteRef, RoutedDestination, Stage, Step,
 };
+use super::error::SimulateError;
 use super::hosts::{self, MESH_GATEWAY};
 use super::index::{CompiledRoute, GatewayEntry, Index, VsEntry};
-use super::matching::{CompiledMatch, Matcher, compile_regex, fmt_labels};
+use super::matching::{CompiledMatch, Matcher, compile_regex};
 use super::policy;
 use super::request::{Entry, Request};
 use crate::diag::ResourceRef;
