@@ -5,8 +5,8 @@ use istio_types::networking::v1::{HttpRetry, HttpRoute};
 
 use super::ctx::{Ctx, Proxy};
 use super::destination::{mirror, routed};
+use super::entries::Flat;
 use super::rewrite::rewrite;
-use super::routes::Flat;
 use crate::simulate::decision::{Forward, Mirror, Retries, RetrySource, RoutedDestination, Stage};
 use crate::simulate::index::Index;
 use crate::simulate::request::Request;

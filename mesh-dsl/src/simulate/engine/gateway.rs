@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use istio_types::networking::v1::{Server, ServerTlsMode};
 
 use super::ctx::{Ctx, Proxy};
-use super::routes::{Flat, evaluate, flatten, has_routes, ignored_vs};
+use super::entries::{Flat, flatten, has_routes, ignored_vs};
+use super::evaluate::evaluate;
 use crate::simulate::decision::{Decision, Outcome, Redirect, RequestSummary, Stage, fmt_labels};
 use crate::simulate::hosts;
 use crate::simulate::index::{GatewayEntry, Index};

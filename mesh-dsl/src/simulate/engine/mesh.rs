@@ -4,8 +4,9 @@
 
 use super::ctx::{Ctx, Proxy};
 use super::destination::{namespace_of_host, routed};
+use super::entries::{Flat, flatten, has_routes, ignored_vs};
+use super::evaluate::evaluate;
 use super::forward::retries;
-use super::routes::{Flat, evaluate, flatten, has_routes, ignored_vs};
 use crate::diag::ResourceRef;
 use crate::simulate::decision::{Decision, Forward, Outcome, RequestSummary, Stage};
 use crate::simulate::hosts::{self, MESH_GATEWAY};

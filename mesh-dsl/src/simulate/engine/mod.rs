@@ -1,16 +1,17 @@
 //! The decision itself: choosing the VirtualService and route for a request, for a
-//! sidecar ([`mesh`]) or a gateway ([`gateway`]), trying its routes in order
-//! ([`routes`]), and turning the matched route into an outcome ([`outcome`], with
-//! [`forward`], [`destination`] and [`rewrite`]).
+//! sidecar ([`mesh`]) or a gateway ([`gateway`]), building the proxy's route entries
+//! ([`entries`]), trying them in order ([`evaluate`]), and turning the matched route into
+//! an outcome ([`outcome`], with [`forward`], [`destination`] and [`rewrite`]).
 
 mod ctx;
 mod destination;
+mod entries;
+mod evaluate;
 mod forward;
 mod gateway;
 mod mesh;
 mod outcome;
 mod rewrite;
-mod routes;
 
 use ctx::Ctx;
 

@@ -6,9 +6,9 @@ use istio_types::networking::v1::{
 };
 
 use super::ctx::{Ctx, Proxy};
+use super::entries::Flat;
 use super::forward::forward;
 use super::rewrite::with_query;
-use super::routes::Flat;
 use crate::simulate::decision::{
     AbortFault, AbortWith, Decision, DelayFault, DirectResponse, Fault, Outcome, Redirect,
     RequestSummary, RouteRef, Stage,

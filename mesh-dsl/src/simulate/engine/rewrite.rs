@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::ctx::Ctx;
-use super::routes::Flat;
+use super::entries::Flat;
 use crate::simulate::decision::{Rewrite, Stage};
 use crate::simulate::matching::{Matcher, compile_regex};
 use crate::simulate::request::Request;

@@ -1,14 +1,10 @@
-//! A proxy's route entries ([`Flat`]) as Istio builds them from a VirtualService, and
-//! trying them in order: the first whose conditions all hold decides.
+//! A proxy's route entries ([`Flat`]) as Istio builds them from a VirtualService: one
+//! per match block, those that do not fit the proxy marked as excluded.
 
 use super::ctx::{Ctx, Proxy};
-use super::outcome;
-use crate::simulate::decision::{
-    CheckResult, Decision, Mismatch, Outcome, RequestSummary, RouteCheck, RouteRef, Stage,
-};
-use crate::simulate::index::{CompiledRoute, Index, VsEntry};
+use crate::simulate::decision::{CheckResult, Mismatch, RouteCheck, RouteRef, Stage};
+use crate::simulate::index::{CompiledRoute, VsEntry};
 use crate::simulate::matching::CompiledMatch;
-use crate::simulate::request::Request;
 
 /// A route entry of a proxy's configuration: one match block of one route.
 pub(super) struct Flat<'a> {
@@ -89,62 +85,4 @@ pub(super) fn ignored_vs(vs: &VsEntry, flat: &[Flat<'_>], port: u32, ctx: &mut C
         ),
         Some(&vs.reference),
     );
-}
-
-/// Tries route entries in order; the first whose conditions all hold decides.
-pub(super) fn evaluate(
-    ix: &Index,
-    req: &Request,
-    proxy: &Proxy<'_>,
-    flat: Vec<Flat<'_>>,
-    summary: RequestSummary,
-    mut ctx: Ctx,
-) -> Decision {
-    for f in &flat {
-        if let Some(m) = &f.excluded {
-            ctx.checks.push(RouteCheck {
-                route: f.route_ref(),
-                result: CheckResult::Excluded(m.clone()),
-            });
-            continue;
-        }
-        let result = match f.m {
-            None => Ok(()),
-            Some(m) => m.check(req),
-        };
-        match result {
-            Ok(()) => {
-                let rr = f.route_ref();
-                ctx.checks.push(RouteCheck {
-                    route: rr.clone(),
-                    result: CheckResult::Matched,
-                });
-                ctx.step(Stage::Route, format!("{rr} matches"), Some(&f.vs.reference));
-                return outcome::act(ix, req, proxy, f, rr, summary, ctx);
-            }
-            Err(m) => {
-                ctx.checks.push(RouteCheck {
-                    route: f.route_ref(),
-                    result: CheckResult::NotMatched(m.clone()),
-                });
-                ctx.step(
-                    Stage::Route,
-                    format!("{} does not match: {m}", f.route_ref()),
-                    Some(&f.vs.reference),
-                );
-            }
-        }
-    }
-    ctx.step(
-        Stage::Route,
-        "no route matches: Envoy answers 404 (NR)",
-        None,
-    );
-    let outcome = Outcome::NoRoute {
-        reason: "no route of the VirtualService matches the request".into(),
-    };
-    Decision {
-        virtual_service: flat.first().map(|f| f.vs.reference.clone()),
-        ..ctx.decide(summary, outcome)
-    }
 }
