@@ -43,6 +43,8 @@ pub mod codes;
 pub mod compile;
 mod dsl;
 mod model;
+#[cfg(feature = "simulate")]
+#[cfg_attr(docsrs, doc(cfg(feature = "simulate")))]
 pub mod simulate;
 pub mod validate;
 
@@ -79,7 +81,8 @@ pub use telemetry::{Telemetry, TelemetryProviders};
 /// The string-match type of routes and matches, re-exported for convenience.
 pub use istio_types::networking::v1::StringMatch;
 
-// The README's code blocks are compiled and run as doctests.
-#[cfg(doctest)]
+// The README's code blocks are compiled and run as doctests (they use `apply` and
+// `simulate`).
+#[cfg(all(doctest, feature = "apply", feature = "simulate"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;

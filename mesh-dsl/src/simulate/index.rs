@@ -356,104 +356,124 @@ impl Index {
         for r in raw.iter().filter(|r| !r.vs.spec.hosts.is_empty()) {
             let mut routes = Vec::new();
             for (i, http) in r.http.iter().enumerate() {
-                let Some(d) = &http.delegate else {
-                    routes.push(self.compile_route(http.clone(), i, None, r));
-                    continue;
-                };
-                let dns = d
-                    .namespace
-                    .clone()
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or_else(|| r.namespace.clone());
-                let dname = d.name.clone().unwrap_or_default();
-                let Some(&di) = delegates.get(&(dns.clone(), dname.clone())) else {
-                    self.warnings.push(format!(
-                        "{} http[{i}]: delegate VirtualService {dns}/{dname} not found; Istio ignores this route",
-                        r.reference
-                    ));
-                    continue;
-                };
-                let dr = &raw[di];
-                let vis = Visibility::from_export_to(&dr.vs.spec.export_to, &dns);
-                if !vis.visible_to(&r.namespace) {
-                    self.warnings.push(format!(
-                        "{} http[{i}]: delegate {} is not exported to namespace {}; Istio ignores this route",
-                        r.reference, dr.reference, r.namespace
-                    ));
-                    continue;
-                }
-                for (j, sub) in dr.http.iter().enumerate() {
-                    if sub.delegate.is_some() {
-                        self.warnings.push(format!(
-                            "{} http[{j}]: a delegate cannot delegate again; route ignored",
-                            dr.reference
-                        ));
-                        continue;
-                    }
-                    match delegate::merge_route(http, sub) {
-                        Some(merged) => {
-                            let origin = DelegateRef {
-                                virtual_service: dr.reference.clone(),
-                                index: j,
-                            };
-                            routes.push(self.compile_route(merged, i, Some(origin), r));
-                        }
-                        None => self.warnings.push(format!(
-                            "{} http[{j}]: its match conditions are not within those of {} http[{i}]; Istio drops this route",
-                            dr.reference, r.reference
-                        )),
+                match &http.delegate {
+                    None => routes.push(self.compile_route(http.clone(), i, None, r)),
+                    Some(d) => {
+                        let dns = d
+                            .namespace
+                            .clone()
+                            .filter(|n| !n.is_empty())
+                            .unwrap_or_else(|| r.namespace.clone());
+                        let dname = d.name.clone().unwrap_or_default();
+                        let Some(&di) = delegates.get(&(dns.clone(), dname.clone())) else {
+                            self.warnings.push(format!(
+                                "{} http[{i}]: delegate VirtualService {dns}/{dname} not found; Istio ignores this route",
+                                r.reference
+                            ));
+                            continue;
+                        };
+                        self.delegated_routes(r, i, &raw[di], &dns, &mut routes);
                     }
                 }
             }
-            let hosts: Vec<String> =
-                r.vs.spec
-                    .hosts
-                    .iter()
-                    .map(|h| hosts::qualify(h, &r.namespace))
-                    .collect();
-            let gateways: Vec<String> = if r.vs.spec.gateways.is_empty() {
-                vec![MESH_GATEWAY.to_string()]
-            } else {
-                r.vs.spec
-                    .gateways
-                    .iter()
-                    .map(|g| hosts::resolve_gateway(g, &r.namespace))
-                    .collect()
-            };
-            let idx = self.vs.len();
-            for h in &hosts {
-                self.known_hosts.insert(h.clone());
-                let map = if hosts::is_wildcard(h) {
-                    &mut self.vs_by_wildcard
-                } else {
-                    &mut self.vs_by_host
-                };
-                let list = map.entry(h.clone()).or_default();
-                if list.last() != Some(&idx) {
-                    list.push(idx);
-                }
-            }
-            for g in &gateways {
-                let list = self.vs_by_gateway.entry(g.clone()).or_default();
-                if list.last() != Some(&idx) {
-                    list.push(idx);
-                }
-            }
-            for route in &routes {
-                for d in &route.http.route {
-                    self.known_hosts.insert(d.destination.host.clone());
-                }
-            }
-            self.vs.push(VsEntry {
-                reference: r.reference.clone(),
-                namespace: r.namespace.clone(),
-                hosts,
-                gateways,
-                visibility: Visibility::from_export_to(&r.vs.spec.export_to, &r.namespace),
-                created: r.created.clone(),
-                routes,
-            });
+            self.register_virtual_service(r, routes);
         }
+    }
+
+    /// The routes of delegate `dr` merged into route `i` of root `r`, as Istio merges
+    /// them (nothing when the delegate is not exported to the root's namespace).
+    fn delegated_routes(
+        &mut self,
+        r: &RawVs<'_>,
+        i: usize,
+        dr: &RawVs<'_>,
+        dns: &str,
+        routes: &mut Vec<CompiledRoute>,
+    ) {
+        let http = &r.http[i];
+        let vis = Visibility::from_export_to(&dr.vs.spec.export_to, dns);
+        if !vis.visible_to(&r.namespace) {
+            self.warnings.push(format!(
+                "{} http[{i}]: delegate {} is not exported to namespace {}; Istio ignores this route",
+                r.reference, dr.reference, r.namespace
+            ));
+            return;
+        }
+        for (j, sub) in dr.http.iter().enumerate() {
+            if sub.delegate.is_some() {
+                self.warnings.push(format!(
+                    "{} http[{j}]: a delegate cannot delegate again; route ignored",
+                    dr.reference
+                ));
+                continue;
+            }
+            match delegate::merge_route(http, sub) {
+                Some(merged) => {
+                    let origin = DelegateRef {
+                        virtual_service: dr.reference.clone(),
+                        index: j,
+                    };
+                    routes.push(self.compile_route(merged, i, Some(origin), r));
+                }
+                None => self.warnings.push(format!(
+                    "{} http[{j}]: its match conditions are not within those of {} http[{i}]; Istio drops this route",
+                    dr.reference, r.reference
+                )),
+            }
+        }
+    }
+
+    /// Indexes root VirtualService `r` with its compiled routes by host (exact or
+    /// wildcard) and by gateway.
+    fn register_virtual_service(&mut self, r: &RawVs<'_>, routes: Vec<CompiledRoute>) {
+        let hosts: Vec<String> =
+            r.vs.spec
+                .hosts
+                .iter()
+                .map(|h| hosts::qualify(h, &r.namespace))
+                .collect();
+        let gateways: Vec<String> = if r.vs.spec.gateways.is_empty() {
+            vec![MESH_GATEWAY.to_string()]
+        } else {
+            r.vs.spec
+                .gateways
+                .iter()
+                .map(|g| hosts::resolve_gateway(g, &r.namespace))
+                .collect()
+        };
+        let idx = self.vs.len();
+        for h in &hosts {
+            self.known_hosts.insert(h.clone());
+            let map = if hosts::is_wildcard(h) {
+                &mut self.vs_by_wildcard
+            } else {
+                &mut self.vs_by_host
+            };
+            let list = map.entry(h.clone()).or_default();
+            if list.last() != Some(&idx) {
+                list.push(idx);
+            }
+        }
+        for g in &gateways {
+            let list = self.vs_by_gateway.entry(g.clone()).or_default();
+            if list.last() != Some(&idx) {
+                list.push(idx);
+            }
+        }
+        for route in &routes {
+            for d in &route.http.route {
+                self.known_hosts.insert(d.destination.host.clone());
+            }
+        }
+        self.vs.push(VsEntry {
+            reference: r.reference.clone(),
+            namespace: r.namespace.clone(),
+            hosts,
+            gateways,
+            visibility: Visibility::from_export_to(&r.vs.spec.export_to, &r.namespace),
+            created: r.created.clone(),
+            routes,
+        });
     }
 
     fn compile_route(

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use istio_types::networking::v1::{HttpMatchRequest, StringMatch};
 
-use super::decision::Mismatch;
+use super::decision::{Mismatch, fmt_labels};
 use super::hosts;
 use super::request::Request;
 
@@ -340,14 +340,6 @@ impl CompiledMatch {
         }
         Ok(())
     }
-}
-
-pub(crate) fn fmt_labels(labels: &BTreeMap<String, String>) -> String {
-    if labels.is_empty() {
-        return "{}".into();
-    }
-    let parts: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    format!("{{{}}}", parts.join(", "))
 }
 
 #[cfg(test)]

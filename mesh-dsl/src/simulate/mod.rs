@@ -34,6 +34,8 @@
 //! Not simulated: Sidecar resources (every service is visible), JWT claim matching,
 //! TCP and TLS routes, path normalisation, and EnvoyFilters.
 //!
+//! Needs the feature `simulate` (on by default), which adds the `regex` crate.
+//!
 //! ```
 //! use mesh_dsl::Resources;
 //! use mesh_dsl::simulate::{Request, Simulator};
@@ -61,6 +63,7 @@
 mod decision;
 mod delegate;
 mod engine;
+mod error;
 mod hosts;
 mod index;
 mod matching;
@@ -70,12 +73,13 @@ mod sampler;
 
 pub use decision::{
     AbortFault, AbortWith, CheckResult, Decision, DelayFault, DelegateRef, DestinationPolicy,
-    DirectResponse, Fault, Forward, Mirror, Mismatch, Outcome, PolicyLevel, Redirect,
+    DirectResponse, Distribution, Fault, Forward, Mirror, Mismatch, Outcome, PolicyLevel, Redirect,
     RequestSummary, Retries, RetrySource, Rewrite, RouteCheck, RouteRef, RoutedDestination,
-    Setting, Stage, Step,
+    Setting, Share, Stage, Step,
 };
+pub use error::SimulateError;
 pub use request::{Entry, Request};
-pub use sampler::{Distribution, Sampler, Samples, Share};
+pub use sampler::{Sampler, Samples};
 
 use crate::resources::Resources;
 
@@ -85,28 +89,6 @@ pub const DEFAULT_NAMESPACE: &str = "default";
 
 /// Istio's root configuration namespace, searched last for DestinationRules.
 pub const ROOT_NAMESPACE: &str = "istio-system";
-
-/// Why a request could not be simulated.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SimulateError {
-    /// The request itself is malformed.
-    #[error("invalid request: {field}: {reason}")]
-    InvalidRequest {
-        /// The request field.
-        field: &'static str,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// The request enters through a Gateway the resources do not define.
-    #[error("gateway {gateway} is not defined (known: {})", if known.is_empty() { "none".to_string() } else { known.join(", ") })]
-    UnknownGateway {
-        /// The gateway, as `namespace/name`.
-        gateway: String,
-        /// The gateways that are defined.
-        known: Vec<String>,
-    },
-}
 
 /// The routing configuration of a [`Resources`] set, indexed by host once, so that each
 /// [`simulate`](Simulator::simulate) call only looks up what the request needs.

@@ -53,7 +53,9 @@ mod service_entry;
 mod traffic;
 
 // Istio's host-name algebra, shared with analysis and simulation.
-pub(crate) use common::{host_subset_of, hosts_overlap};
+#[cfg(feature = "simulate")]
+pub(crate) use common::host_subset_of;
+pub(crate) use common::hosts_overlap;
 
 use istio_types::IstioResource;
 pub use istio_types::validate::CelEngine;

@@ -6,6 +6,8 @@ mod apply;
 mod compile;
 mod dsl_bookinfo_features;
 mod features;
+#[cfg(feature = "simulate")]
 mod simulate;
+#[cfg(feature = "simulate")]
 mod simulate_bookinfo;
 mod validate;
