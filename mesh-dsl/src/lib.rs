@@ -22,6 +22,7 @@ pub mod cli;
 pub mod compile;
 pub mod diag;
 pub mod gateway;
+pub mod istio;
 pub mod mesh;
 pub mod policy;
 pub mod render;
