@@ -10,6 +10,7 @@ use super::common::*;
 use super::routing::destination;
 use super::traffic::connection_pool;
 use super::{Out, Path};
+use crate::istio::protocol::Protocol;
 
 const GATEWAY_SEMANTICS: &str = "internal.istio.io/gateway-semantics";
 

@@ -52,9 +52,6 @@ mod security;
 mod service_entry;
 mod traffic;
 
-// Istio's host-name algebra, shared with analysis and simulation.
-pub(crate) use common::{host_subset_of, hosts_overlap};
-
 use istio_types::IstioResource;
 pub use istio_types::validate::CelEngine;
 use istio_types::validate::{Validate as _, Validator, ViolationKind};

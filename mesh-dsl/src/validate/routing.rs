@@ -13,6 +13,7 @@ use istio_types::networking::v1::{
 
 use super::common::*;
 use super::{Out, Path};
+use crate::istio::host;
 
 const GATEWAY_SEMANTICS: &str = "internal.istio.io/route-semantics";
 /// The codes istioctl gives the webhook's warnings about unreachable rules and matches.
@@ -107,7 +108,7 @@ pub(crate) fn virtual_service(vs: &VirtualService, out: &mut Out) {
     if all_valid {
         for i in 0..spec.hosts.len() {
             for j in i + 1..spec.hosts.len() {
-                if hosts_overlap(&spec.hosts[i], &spec.hosts[j]) {
+                if host::matches(&spec.hosts[i], &spec.hosts[j]) {
                     out.err(
                         &at.f("hosts").i(j),
                         format!(
@@ -801,7 +802,7 @@ fn tls_match(
             }
             continue;
         }
-        if !vs.spec.hosts.iter().any(|h| host_subset_of(sni, h)) {
+        if !vs.spec.hosts.iter().any(|h| host::subset_of(sni, h)) {
             out.err(
                 &sat,
                 format!(
