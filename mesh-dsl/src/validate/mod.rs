@@ -50,6 +50,7 @@ mod routing;
 pub(crate) use routing::rule_warnings;
 mod security;
 mod service_entry;
+mod sidecar;
 mod traffic;
 
 use istio_types::IstioResource;
@@ -163,7 +164,7 @@ fn istio(r: &IstioResource, out: &mut Out) {
         IstioResource::VirtualService(x) => routing::virtual_service(x, out),
         IstioResource::DestinationRule(x) => traffic::destination_rule(x, ns, out),
         IstioResource::Gateway(x) => gateway::gateway(x, out),
-        IstioResource::Sidecar(x) => gateway::sidecar(x, ns, out),
+        IstioResource::Sidecar(x) => sidecar::sidecar(x, ns, out),
         IstioResource::ServiceEntry(x) => service_entry::service_entry(x, ns, out),
         IstioResource::WorkloadEntry(x) => service_entry::workload_entry(x, out),
         IstioResource::WorkloadGroup(x) => service_entry::workload_group(x, out),
