@@ -147,5 +147,7 @@ mod tests {
         assert_eq!(analysis_scopes(&list(&["~"]), "ns"), Some(vec!["~"]));
         assert_eq!(annotation_scopes("", "ns"), ["*"]);
         assert_eq!(annotation_scopes(".,b", "ns"), ["ns", "b"]);
+        // Istio trims every entry of the annotation.
+        assert_eq!(annotation_scopes(" . , b", "ns"), ["ns", "b"]);
     }
 }

@@ -2,6 +2,7 @@
 //! this checks the list is well formed).
 
 use super::names::is_dns_label;
+use crate::istio::export_to::{NONE, resolve};
 use crate::validate::{Out, Path};
 
 /// `exportTo`: `.`, `*`, namespaces (and `~` for a ServiceEntry), without duplicates or
@@ -19,11 +20,7 @@ pub(crate) fn validate_export_to(
     }
     let mut set: Vec<String> = Vec::new();
     for (i, e) in export_to.iter().enumerate() {
-        let key = if e == "." {
-            namespace.to_string()
-        } else {
-            e.clone()
-        };
+        let key = resolve(e, namespace).to_string();
         if set.contains(&key) {
             if key != *e {
                 out.err(
@@ -37,7 +34,7 @@ pub(crate) fn validate_export_to(
             }
             continue;
         }
-        if service_entry && e == "~" {
+        if service_entry && e == NONE {
             set.push(key);
             continue;
         }
