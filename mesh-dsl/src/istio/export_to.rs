@@ -96,14 +96,14 @@ pub fn analysis_scopes<'a>(export_to: &'a [String], namespace: &'a str) -> Optio
 
 /// The scopes of a Service's `networking.istio.io/exportTo` annotation as the analyzers
 /// read it (`getVisibleNamespacesFromExportToAnno`): `*` when it is empty, else its
-/// comma-separated entries with `.` resolved to `namespace`.
+/// comma-separated entries, trimmed, with `.` resolved to `namespace`.
 pub fn annotation_scopes<'a>(annotation: &'a str, namespace: &'a str) -> Vec<&'a str> {
     if annotation.is_empty() {
         return vec![PUBLIC];
     }
     annotation
         .split(',')
-        .map(|e| resolve(e, namespace))
+        .map(|e| resolve(e.trim(), namespace))
         .collect()
 }
 
