@@ -90,6 +90,9 @@ mod tests {
         assert_eq!(qualify(" Reviews.prod ", "shop"), "reviews.prod");
         assert_eq!(qualify("*", "shop"), "*");
         assert_eq!(qualify("*.example.com", "shop"), "*.example.com");
+        // As istiod: IP addresses and the empty host stay as written.
+        assert_eq!(qualify("::1", "shop"), "::1");
+        assert_eq!(qualify("", "shop"), "");
     }
 
     #[test]
