@@ -42,6 +42,7 @@ pub mod cli;
 pub mod codes;
 pub mod compile;
 mod dsl;
+pub mod istio;
 mod model;
 #[cfg(feature = "simulate")]
 #[cfg_attr(docsrs, doc(cfg(feature = "simulate")))]

@@ -1,60 +1,10 @@
-//! Host names as Istio resolves them: short names to FQDNs, wildcard matching, and the
-//! registry of hosts that Services and ServiceEntries make visible to each namespace.
+//! The registry of hosts that Services and ServiceEntries make visible to each namespace
+//! (the host rules themselves are in [`crate::istio::host`]). [`super::index`] fills it.
 
 use super::HashMap;
 
-use super::index::Index;
-use super::labels::{LabelMap, label_map, labels_typed};
-
-/// Kubernetes' cluster domain.
-pub(crate) const CLUSTER_DOMAIN: &str = "svc.cluster.local";
-
-/// Istio's `ConvertHostToFQDN`: a short name (no dot, not a wildcard) gets the namespace
-/// and cluster domain appended; anything else is kept.
-pub(crate) fn to_fqdn(ns: &str, host: &str) -> String {
-    if !host.starts_with('*') && !host.contains('.') {
-        // Called for every host of every route: one exact allocation, no formatting.
-        let mut fqdn = String::with_capacity(host.len() + ns.len() + CLUSTER_DOMAIN.len() + 2);
-        for part in [host, ".", ns, ".", CLUSTER_DOMAIN] {
-            fqdn.push_str(part);
-        }
-        fqdn
-    } else {
-        host.to_string()
-    }
-}
-
-/// Istio's `GetResourceNameFromHost`: `(namespace, name)` of a Kubernetes Service host,
-/// for a short name or a `name.namespace.svc.cluster.local` FQDN.
-pub(crate) fn service_name_of<'h>(default_ns: &'h str, host: &'h str) -> (&'h str, &'h str) {
-    match parse_svc_fqdn(host) {
-        Some((name, ns)) => (ns, name),
-        None => (default_ns, host),
-    }
-}
-
-/// `name.namespace.svc.cluster.local` split into `(name, namespace)` (the name is as
-/// long as possible, like Istio's regular expression).
-pub(crate) fn parse_svc_fqdn(host: &str) -> Option<(&str, &str)> {
-    let rest = host.strip_suffix(".svc.cluster.local")?;
-    let dot = rest.rfind('.')?;
-    let (name, ns) = (&rest[..dot], &rest[dot + 1..]);
-    (!name.is_empty() && !ns.is_empty()).then_some((name, ns))
-}
-
-/// The namespaces an `exportTo` list makes an object visible to: `None` for all.
-pub(crate) fn export_scopes<'a>(export_to: &'a [String], own_ns: &'a str) -> Option<Vec<&'a str>> {
-    if export_to.is_empty() || export_to.iter().any(|e| e == "*") {
-        return None;
-    }
-    let mut out: Vec<&str> = export_to
-        .iter()
-        .map(|e| if e == "." { own_ns } else { e.as_str() })
-        .collect();
-    out.sort_unstable();
-    out.dedup();
-    Some(out)
-}
+use super::labels::LabelMap;
+use crate::istio::host::analysis_fqdn;
 
 /// A port of a registered host.
 #[derive(Debug)]
@@ -85,75 +35,15 @@ pub(crate) struct ServiceRegistry<'a> {
 }
 
 impl<'a> ServiceRegistry<'a> {
-    pub fn build(idx: &Index<'a>) -> Self {
-        let mut reg = Self::default();
-        for se in &idx.service_entries {
-            let spec = &se.obj.spec;
-            let at = reg.entries.len();
-            reg.entries.push(HostEntry {
-                ns: se.ns,
-                ports: spec
-                    .ports
-                    .iter()
-                    .map(|p| HostPort { number: p.number })
-                    .collect(),
-                selector: spec
-                    .workload_selector
-                    .as_ref()
-                    .map(|w| label_map(&w.labels))
-                    .unwrap_or_default(),
-                kubernetes: false,
-            });
-            let scopes = export_scopes(&spec.export_to, se.ns);
-            for h in &spec.hosts {
-                match &scopes {
-                    None => reg.insert("*", se.ns, h, at),
-                    Some(list) => {
-                        for s in list {
-                            reg.insert(s, se.ns, h, at);
-                        }
-                    }
-                }
-            }
-        }
-        for svc in &idx.services {
-            let at = reg.entries.len();
-            reg.entries.push(HostEntry {
-                ns: svc.ns,
-                ports: svc
-                    .ports
-                    .iter()
-                    .map(|p| HostPort {
-                        number: u32::try_from(p.port).unwrap_or(0),
-                    })
-                    .collect(),
-                selector: svc
-                    .svc
-                    .spec
-                    .as_ref()
-                    .map(|s| labels_typed(&s.selector))
-                    .unwrap_or_default(),
-                kubernetes: true,
-            });
-            let anno = svc
-                .annotations
-                .get("networking.istio.io/exportTo")
-                .copied()
-                .unwrap_or("");
-            if anno.is_empty() {
-                reg.insert("*", svc.ns, svc.name, at);
-            } else {
-                for scope in anno.split(',') {
-                    let scope = if scope == "." { svc.ns } else { scope };
-                    reg.insert(scope, svc.ns, svc.name, at);
-                }
-            }
-        }
-        reg
+    /// Adds a Service or ServiceEntry; returns its position for [`Self::insert`].
+    pub fn add(&mut self, entry: HostEntry<'a>) -> usize {
+        self.entries.push(entry);
+        self.entries.len() - 1
     }
 
-    fn insert(&mut self, scope: &str, ns: &str, host: &str, at: usize) {
-        let fqdn = to_fqdn(ns, host);
+    /// Makes `host`, written in namespace `ns`, of entry `at` visible in `scope`.
+    pub fn insert(&mut self, scope: &str, ns: &str, host: &str, at: usize) {
+        let fqdn = analysis_fqdn(host, ns);
         if let Some(rest) = fqdn.strip_prefix('*') {
             self.wildcards
                 .push((scope.to_string(), rest.to_string(), at));
@@ -180,7 +70,7 @@ impl<'a> ServiceRegistry<'a> {
         export_to: &[String],
         host: &str,
     ) -> Option<&HostEntry<'a>> {
-        let fqdn = to_fqdn(source_ns, host);
+        let fqdn = analysis_fqdn(host, source_ns);
         if let Some(e) = self.get("*", &fqdn) {
             return Some(e);
         }
@@ -190,7 +80,7 @@ impl<'a> ServiceRegistry<'a> {
             }
         } else {
             for e in export_to {
-                let scope = if e == "." { source_ns } else { e.as_str() };
+                let scope = crate::istio::export_to::resolve(e, source_ns);
                 if let Some(found) = self.get(scope, &fqdn) {
                     return Some(found);
                 }
@@ -203,27 +93,5 @@ impl<'a> ServiceRegistry<'a> {
                 (scope == "*" || scope == source_ns) && host_rest.ends_with(se_rest.as_str())
             })
             .and_then(|(_, _, i)| self.entries.get(*i))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fqdn_and_matching() {
-        assert_eq!(to_fqdn("ns", "reviews"), "reviews.ns.svc.cluster.local");
-        assert_eq!(to_fqdn("ns", "a.b"), "a.b");
-        assert_eq!(to_fqdn("ns", "*"), "*");
-        assert_eq!(
-            parse_svc_fqdn("reviews.default.svc.cluster.local"),
-            Some(("reviews", "default"))
-        );
-        assert_eq!(parse_svc_fqdn("svc.cluster.local"), None);
-        assert!(crate::validate::hosts_overlap("*", "foo.com"));
-        assert!(crate::validate::hosts_overlap("*.com", "foo.com"));
-        assert!(crate::validate::hosts_overlap("bar.com", "*.com"));
-        assert!(!crate::validate::hosts_overlap("*.foo.com", "foo.com"));
-        assert!(crate::validate::hosts_overlap("*.productpage.d", "*.d"));
     }
 }

@@ -18,10 +18,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::{Value, json};
 
 use super::AnalyzeOptions;
-use super::host::ServiceRegistry;
-use super::labels::{LabelMap, labels_json, labels_typed, matches};
+use super::host::{HostEntry, HostPort, ServiceRegistry};
+use super::labels::{LabelMap, label_map, labels_json, labels_typed, matches};
 use super::meshconfig::{IngressControllerMode, MeshConfig};
 use crate::diag::Diagnostic;
+use crate::istio::export_to;
 use crate::resources::{Resource, Resources};
 
 /// Namespaces whose objects Istio's analysis ignores.
@@ -223,6 +224,64 @@ pub(crate) struct Index<'a> {
     pub registry: ServiceRegistry<'a>,
 }
 
+/// Istio's `InitServiceEntryHostMap`: files every host of every ServiceEntry and
+/// Service under the scopes its `exportTo` gives it.
+fn service_registry<'a>(idx: &Index<'a>) -> ServiceRegistry<'a> {
+    let mut reg = ServiceRegistry::default();
+    for se in &idx.service_entries {
+        let spec = &se.obj.spec;
+        let at = reg.add(HostEntry {
+            ns: se.ns,
+            ports: spec
+                .ports
+                .iter()
+                .map(|p| HostPort { number: p.number })
+                .collect(),
+            selector: spec
+                .workload_selector
+                .as_ref()
+                .map(|w| label_map(&w.labels))
+                .unwrap_or_default(),
+            kubernetes: false,
+        });
+        let scopes = export_to::analysis_scopes(&spec.export_to, se.ns)
+            .unwrap_or_else(|| vec![export_to::PUBLIC]);
+        for h in &spec.hosts {
+            for s in &scopes {
+                reg.insert(s, se.ns, h, at);
+            }
+        }
+    }
+    for svc in &idx.services {
+        let at = reg.add(HostEntry {
+            ns: svc.ns,
+            ports: svc
+                .ports
+                .iter()
+                .map(|p| HostPort {
+                    number: u32::try_from(p.port).unwrap_or(0),
+                })
+                .collect(),
+            selector: svc
+                .svc
+                .spec
+                .as_ref()
+                .map(|s| labels_typed(&s.selector))
+                .unwrap_or_default(),
+            kubernetes: true,
+        });
+        let anno = svc
+            .annotations
+            .get("networking.istio.io/exportTo")
+            .copied()
+            .unwrap_or("");
+        for scope in export_to::annotation_scopes(anno, svc.ns) {
+            reg.insert(scope, svc.ns, svc.name, at);
+        }
+    }
+    reg
+}
+
 fn is_ignored_ns(ns: &str) -> bool {
     IGNORED_NAMESPACES.contains(&ns)
 }
@@ -288,7 +347,7 @@ impl<'a> Index<'a> {
         // Pods first, then Deployments: selectors see pods in their order.
         idx.workloads.extend(deployments);
         idx.index_workloads();
-        idx.registry = ServiceRegistry::build(&idx);
+        idx.registry = service_registry(&idx);
         idx
     }
 

@@ -3,54 +3,7 @@
 use super::index::Index;
 use super::messages::{EXTERNAL_NAME_INVALID_PORT_NAME, PORT_NAME_CONVENTION};
 use crate::diag::Diagnostic;
-
-/// Ports on which Istio assumes TCP when the name says nothing.
-const WELL_KNOWN_PORTS: &[i32] = &[25, 53, 3306, 27017];
-
-/// Istio's `protocol.Parse`, case-insensitive; `None` for an unsupported protocol.
-fn parse_protocol(s: &str) -> Option<&'static str> {
-    Some(match s.to_ascii_lowercase().as_str() {
-        "tcp" => "TCP",
-        "udp" => "UDP",
-        "grpc" => "GRPC",
-        "grpc-web" => "GRPC-Web",
-        "http" => "HTTP",
-        "http_proxy" => "HTTP_PROXY",
-        "http2" => "HTTP2",
-        "https" => "HTTPS",
-        "tls" => "TLS",
-        "mongo" => "Mongo",
-        "redis" => "Redis",
-        "mysql" => "MySQL",
-        _ => return None,
-    })
-}
-
-/// Istio's `ConvertProtocol`: the protocol a Service port carries, from its protocol,
-/// `appProtocol` or name prefix; `None` when Istio cannot tell (protocol sniffing).
-pub(crate) fn port_protocol(
-    port: i32,
-    name: &str,
-    protocol: Option<&str>,
-    app_protocol: Option<&str>,
-) -> Option<&'static str> {
-    if protocol == Some("UDP") {
-        return Some("UDP");
-    }
-    let name = match app_protocol {
-        Some(ap) => match ap {
-            "kubernetes.io/h2c" => return Some("HTTP2"),
-            "kubernetes.io/ws" | "kubernetes.io/wss" => return Some("HTTP"),
-            other => other,
-        },
-        None => name,
-    };
-    if name.to_ascii_lowercase().starts_with("grpc-web") {
-        return Some("GRPC-Web");
-    }
-    let prefix = name.split('-').next().unwrap_or("");
-    parse_protocol(prefix).or_else(|| WELL_KNOWN_PORTS.contains(&port).then_some("TCP"))
-}
+use crate::istio::protocol::Protocol;
 
 /// Values of `gateway.istio.io/managed` on Services Istio creates itself.
 const MANAGED: &[&str] = &[
@@ -77,7 +30,7 @@ pub(crate) fn port_names(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
             svc.svc.spec.as_ref().and_then(|s| s.type_.as_deref()) == Some("ExternalName");
         for (i, p) in svc.ports.iter().enumerate() {
             let name = p.name.as_deref().unwrap_or("");
-            let proto = port_protocol(
+            let proto = Protocol::of_service_port(
                 p.port,
                 name,
                 p.protocol.as_deref(),
@@ -120,24 +73,5 @@ pub(crate) fn port_names(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
             };
             out.push(d.at(format!("spec.ports[{i}].name")));
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn protocols() {
-        assert_eq!(port_protocol(80, "http-web", None, None), Some("HTTP"));
-        assert_eq!(
-            port_protocol(80, "grpc-web-x", None, None),
-            Some("GRPC-Web")
-        );
-        assert_eq!(port_protocol(80, "foo", None, None), None);
-        assert_eq!(port_protocol(3306, "", None, None), Some("TCP"));
-        assert_eq!(port_protocol(80, "foo", Some("UDP"), None), Some("UDP"));
-        assert_eq!(port_protocol(80, "foo", None, Some("http")), Some("HTTP"));
-        assert_eq!(port_protocol(80, "http", None, Some("hbone")), None);
     }
 }

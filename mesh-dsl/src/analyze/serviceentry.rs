@@ -3,10 +3,10 @@
 use super::HashSet;
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::host::export_scopes;
 use super::index::Index;
 use super::messages::{CONFLICTING_SERVICE_ENTRY_PROTOCOL, SERVICE_ENTRY_ADDRESSES_REQUIRED};
 use crate::diag::Diagnostic;
+use crate::istio::export_to::analysis_scopes;
 
 /// `serviceentry.ProtocolAddressesAnalyzer`: IST0134 for TCP (or protocol-less) ports of
 /// ServiceEntries without addresses, unless DNS auto-allocation or the status provides them.
@@ -57,7 +57,7 @@ pub(crate) fn conflicting_protocols(idx: &Index<'_>, out: &mut Vec<Diagnostic>) 
     let mut by_key: BTreeMap<Key<'_>, Vec<(String, usize)>> = BTreeMap::new();
     for (si, se) in idx.service_entries.iter().enumerate() {
         let spec = &se.obj.spec;
-        let scopes = export_scopes(&spec.export_to, se.ns).unwrap_or_else(|| vec!["*"]);
+        let scopes = analysis_scopes(&spec.export_to, se.ns).unwrap_or_else(|| vec!["*"]);
         for scope in scopes {
             for h in &spec.hosts {
                 for p in &spec.ports {

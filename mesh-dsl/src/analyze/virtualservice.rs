@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 use istio_types::networking::common::Destination;
 use istio_types::networking::v1::{VirtualService, VirtualServiceSpec};
 
-use super::host::{export_scopes, service_name_of, to_fqdn};
 use super::index::{Index, Obj, full_name};
 use super::labels::{LabelMap, label_map, matches};
 use super::messages::{
@@ -16,7 +15,8 @@ use super::messages::{
     VS_DESTINATION_PORT_REQUIRED, VS_HOST_NOT_IN_GATEWAY,
 };
 use crate::diag::Diagnostic;
-use crate::validate::hosts_overlap;
+use crate::istio::export_to::analysis_scopes;
+use crate::istio::host::{self, analysis_fqdn, service_of_host};
 
 /// A destination with where it is written.
 struct Dest<'a> {
@@ -197,8 +197,8 @@ pub(crate) fn destination_hosts(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
 pub(crate) fn destination_rules(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
     let mut known: HashSet<(String, String, &str)> = HashSet::default();
     for dr in &idx.destination_rules {
-        let fqdn = to_fqdn(dr.ns, &dr.obj.spec.host);
-        let (ns, name) = service_name_of(dr.ns, &fqdn);
+        let fqdn = analysis_fqdn(&dr.obj.spec.host, dr.ns);
+        let (ns, name) = service_of_host(dr.ns, &fqdn);
         for s in &dr.obj.spec.subsets {
             known.insert((ns.to_string(), name.to_string(), s.name.as_str()));
         }
@@ -212,7 +212,7 @@ pub(crate) fn destination_rules(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
             let Some(subset) = d.d.subset.as_deref().filter(|s| !s.is_empty()) else {
                 continue;
             };
-            let (ns, name) = service_name_of(vs.ns, &d.d.host);
+            let (ns, name) = service_of_host(vs.ns, &d.d.host);
             if !known.contains(&(ns.to_string(), name.to_string(), subset)) {
                 let what = if d.mirror {
                     "mirror+subset"
@@ -281,7 +281,7 @@ fn vs_host_in_gateway(idx: &Index<'_>, ns: &str, name: &str, vs: &Obj<'_, Virtua
     });
     names
         .into_iter()
-        .any(|gh| vs.obj.spec.hosts.iter().any(|vh| hosts_overlap(gh, vh)))
+        .any(|gh| vs.obj.spec.hosts.iter().any(|vh| host::matches(gh, vh)))
 }
 
 /// Whether any VirtualService host is served by a Kubernetes Gateway's listeners.
@@ -295,7 +295,7 @@ fn vs_host_in_k8s_gateway(listeners: &serde_json::Value, vs_hosts: &[String]) ->
     }
     hosts
         .iter()
-        .any(|gh| vs_hosts.iter().any(|vh| hosts_overlap(gh, vh)))
+        .any(|gh| vs_hosts.iter().any(|vh| host::matches(gh, vh)))
 }
 
 /// `virtualservice.GatewayAnalyzer`: IST0101 for gateways that do not exist, IST0132 for
@@ -378,13 +378,13 @@ pub(crate) fn conflicting_mesh_gateway_hosts(idx: &Index<'_>, out: &mut Vec<Diag
         if !mesh {
             continue;
         }
-        let scopes = match export_scopes(&spec.export_to, vs.ns) {
+        let scopes = match analysis_scopes(&spec.export_to, vs.ns) {
             None => vec!["*"],
             Some(list) => list,
         };
         for scope in scopes {
             for h in &spec.hosts {
-                let key = (scope.to_string(), to_fqdn(vs.ns, h));
+                let key = (scope.to_string(), analysis_fqdn(h, vs.ns));
                 let list = by_host.entry(key.clone()).or_default();
                 if list.is_empty() {
                     keys.push(key);
@@ -407,7 +407,7 @@ pub(crate) fn conflicting_mesh_gateway_hosts(idx: &Index<'_>, out: &mut Vec<Diag
             let host = key.1.as_str();
             let mut extra: BTreeSet<&(String, String)> = BTreeSet::new();
             if host.starts_with('*') {
-                extra.extend(star_all.iter().filter(|(_, h)| hosts_overlap(host, h)));
+                extra.extend(star_all.iter().filter(|(_, h)| host::matches(host, h)));
             } else {
                 let exact = ("*".to_string(), host.to_string());
                 if let Some((k, _)) = by_host.get_key_value(&exact) {
@@ -416,7 +416,7 @@ pub(crate) fn conflicting_mesh_gateway_hosts(idx: &Index<'_>, out: &mut Vec<Diag
                 extra.extend(
                     star_wildcards
                         .iter()
-                        .filter(|(_, h)| hosts_overlap(host, h)),
+                        .filter(|(_, h)| host::matches(host, h)),
                 );
             }
             for k in extra {

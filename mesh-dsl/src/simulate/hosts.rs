@@ -1,59 +1,37 @@
 //! Host names the way Istio compares them: short names qualified by a namespace, `*`
 //! wildcards, gateway references, and `exportTo` visibility.
 
-use std::collections::BTreeSet;
+use crate::istio::host;
 
-use crate::validate::host_subset_of;
-
-/// The cluster's DNS suffix after `svc.`.
-pub(crate) const CLUSTER_DOMAIN: &str = "cluster.local";
+/// The export rules of VirtualServices, DestinationRules and ServiceEntries.
+pub(crate) use crate::istio::export_to::Visibility;
+/// The cluster domain, for the simulator's own host completion.
+pub(crate) use crate::istio::host::CLUSTER_DOMAIN;
 
 /// The name a route uses for sidecars rather than for a gateway.
 pub(crate) const MESH_GATEWAY: &str = "mesh";
 
-/// Qualifies a host written in a resource of `namespace`, as Istio does for VirtualService
-/// hosts and destinations and DestinationRule hosts: a name without a dot becomes
-/// `name.namespace.svc.cluster.local`; `*` and names with a dot are kept as written.
+/// Qualifies a host written in a resource of `namespace` ([`host::qualify`]), after
+/// trimming and lowercasing it: Envoy matches domains case-insensitively, so the
+/// simulator keeps every host in lower case.
 pub(crate) fn qualify(host: &str, namespace: &str) -> String {
-    let host = host.trim().to_ascii_lowercase();
-    if host == "*" || host.contains('.') {
-        host
-    } else {
-        format!("{host}.{namespace}.svc.{CLUSTER_DOMAIN}")
-    }
+    host::qualify(&host.trim().to_ascii_lowercase(), namespace)
 }
 
 /// Whether `host` is a wildcard host (`*` or `*.example.com`).
 pub(crate) fn is_wildcard(host: &str) -> bool {
-    host.starts_with('*')
+    host::is_wildcard(host)
 }
 
-/// Whether a wildcard (or exact) `pattern` covers the concrete or wildcard `host`:
-/// `*` covers everything, `*.a.com` covers `b.a.com`, `c.b.a.com` and `*.b.a.com` but not
-/// `a.com`; an exact pattern covers only itself.
+/// Whether a wildcard (or exact) `pattern` covers the concrete or wildcard `host`
+/// ([`host::subset_of`] with the arguments swapped).
 pub(crate) fn covers(pattern: &str, host: &str) -> bool {
-    host_subset_of(host, pattern)
+    host::subset_of(host, pattern)
 }
 
-/// Istio's `Names.Intersection`: the more specific host of every pair where one covers
-/// the other, without duplicates, in the order of `a`.
+/// Istio's `Names.Intersection` ([`host::intersection`]).
 pub(crate) fn intersect(a: &[String], b: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for x in a {
-        for y in b {
-            let pick = if host_subset_of(x, y) {
-                x
-            } else if host_subset_of(y, x) {
-                y
-            } else {
-                continue;
-            };
-            if !out.iter().any(|h| h == pick) {
-                out.push(pick.clone());
-            }
-        }
-    }
-    out
+    host::intersection(a, b)
 }
 
 /// The wildcard keys that could cover `host`, most specific first: for `a.b.c` these are
@@ -89,69 +67,6 @@ pub(crate) fn resolve_gateway(reference: &str, namespace: &str) -> String {
     }
 }
 
-/// Who may see a VirtualService, DestinationRule or ServiceEntry (`exportTo`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Visibility {
-    /// Every namespace (`*`, or no `exportTo`: Istio's default).
-    Public,
-    /// No namespace (`~`).
-    Nobody,
-    /// These namespaces (`.` already replaced by the resource's own namespace).
-    Namespaces(BTreeSet<String>),
-}
-
-impl Visibility {
-    /// Reads `exportTo` of a resource in `namespace`.
-    pub(crate) fn from_export_to(export_to: &[String], namespace: &str) -> Self {
-        if export_to.is_empty() || export_to.iter().any(|e| e == "*") {
-            return Self::Public;
-        }
-        if export_to.iter().any(|e| e == "~") {
-            return Self::Nobody;
-        }
-        Self::Namespaces(
-            export_to
-                .iter()
-                .map(|e| {
-                    if e == "." {
-                        namespace.to_string()
-                    } else {
-                        e.clone()
-                    }
-                })
-                .collect(),
-        )
-    }
-
-    /// Whether a proxy in `namespace` sees the resource.
-    pub(crate) fn visible_to(&self, namespace: &str) -> bool {
-        match self {
-            Self::Public => true,
-            Self::Nobody => false,
-            Self::Namespaces(set) => set.contains(namespace),
-        }
-    }
-
-    /// Whether only the resource's own namespace sees it.
-    pub(crate) fn private_to(&self, own: &str) -> bool {
-        matches!(self, Self::Namespaces(set) if set.len() == 1 && set.contains(own))
-    }
-
-    /// The order in which Istio lists VirtualServices for a proxy in `proxy_ns`:
-    /// 0 for ones exported to their own namespace (the proxy's), 1 for ones exported
-    /// to the proxy's namespace by name, 2 for public ones; `None` when hidden.
-    pub(crate) fn rank(&self, own: &str, proxy_ns: &str) -> Option<u8> {
-        match self {
-            Self::Public => Some(2),
-            Self::Nobody => None,
-            Self::Namespaces(set) if set.contains(proxy_ns) => {
-                Some(if proxy_ns == own { 0 } else { 1 })
-            }
-            Self::Namespaces(_) => None,
-        }
-    }
-}
-
 /// Strips a `:port` suffix from an authority, returning the host and the port if any.
 pub(crate) fn split_authority(authority: &str) -> (&str, Option<u32>) {
     if let Some((h, p)) = authority.rsplit_once(':')
@@ -172,9 +87,12 @@ mod tests {
     #[test]
     fn qualifies_short_names_only() {
         assert_eq!(qualify("reviews", "shop"), "reviews.shop.svc.cluster.local");
-        assert_eq!(qualify("Reviews.prod", "shop"), "reviews.prod");
+        assert_eq!(qualify(" Reviews.prod ", "shop"), "reviews.prod");
         assert_eq!(qualify("*", "shop"), "*");
         assert_eq!(qualify("*.example.com", "shop"), "*.example.com");
+        // As istiod: IP addresses and the empty host stay as written.
+        assert_eq!(qualify("::1", "shop"), "::1");
+        assert_eq!(qualify("", "shop"), "");
     }
 
     #[test]
@@ -189,21 +107,6 @@ mod tests {
             wildcard_keys("a.b.c").collect::<Vec<_>>(),
             ["*.b.c", "*.c", "*"]
         );
-    }
-
-    #[test]
-    fn intersection_keeps_the_more_specific_host() {
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert_eq!(
-            intersect(&s(&["foo.com", "*.net"]), &s(&["*.com", "bar.net"])),
-            s(&["foo.com", "bar.net"])
-        );
-        assert_eq!(
-            intersect(&s(&["foo.com", "*.net"]), &s(&["*.bar.net"])),
-            s(&["*.bar.net"])
-        );
-        assert!(intersect(&s(&["foo.com"]), &s(&["bar.com"])).is_empty());
-        assert_eq!(intersect(&s(&["*"]), &s(&["x.y"])), s(&["x.y"]));
     }
 
     #[test]
@@ -222,12 +125,7 @@ mod tests {
     }
 
     #[test]
-    fn visibility() {
-        let v = Visibility::from_export_to(&[".".into()], "shop");
-        assert!(v.visible_to("shop") && !v.visible_to("other"));
-        assert_eq!(v.rank("shop", "shop"), Some(0));
-        assert!(Visibility::from_export_to(&[], "shop").visible_to("x"));
-        assert!(!Visibility::from_export_to(&["~".into()], "shop").visible_to("shop"));
+    fn authorities() {
         assert_eq!(split_authority("a.b:8080"), ("a.b", Some(8080)));
         assert_eq!(split_authority("a.b"), ("a.b", None));
     }

@@ -50,12 +50,8 @@ mod routing;
 pub(crate) use routing::rule_warnings;
 mod security;
 mod service_entry;
+mod sidecar;
 mod traffic;
-
-// Istio's host-name algebra, shared with analysis and simulation.
-#[cfg(feature = "simulate")]
-pub(crate) use common::host_subset_of;
-pub(crate) use common::hosts_overlap;
 
 use istio_types::IstioResource;
 pub use istio_types::validate::CelEngine;
@@ -168,7 +164,7 @@ fn istio(r: &IstioResource, out: &mut Out) {
         IstioResource::VirtualService(x) => routing::virtual_service(x, out),
         IstioResource::DestinationRule(x) => traffic::destination_rule(x, ns, out),
         IstioResource::Gateway(x) => gateway::gateway(x, out),
-        IstioResource::Sidecar(x) => gateway::sidecar(x, ns, out),
+        IstioResource::Sidecar(x) => sidecar::sidecar(x, ns, out),
         IstioResource::ServiceEntry(x) => service_entry::service_entry(x, ns, out),
         IstioResource::WorkloadEntry(x) => service_entry::workload_entry(x, out),
         IstioResource::WorkloadGroup(x) => service_entry::workload_group(x, out),

@@ -7,6 +7,7 @@ use istio_types::networking::v1::{
 
 use super::common::*;
 use super::{Out, Path};
+use crate::istio::protocol::Protocol;
 
 pub(crate) fn service_entry(se: &ServiceEntry, namespace: &str, out: &mut Out) {
     let spec = &se.spec;
