@@ -13,16 +13,19 @@
 //! Exit codes: 0 success, 1 invalid input (every problem is printed), 2 input that could
 //! not be read.
 
-use std::io::{IsTerminal as _, Read as _, Write as _};
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use istio_types::document::{self, SourceDocument, StreamError};
 
 mod analyze;
+mod fmt;
+mod input;
+mod output;
+mod report;
 mod simulate;
 mod validate;
+
+use input::Failure;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -55,23 +58,17 @@ enum Command {
     /// Check every document on its own (schema, field values) and report every problem
     /// with Istio's message codes. Exit 0 clean, 1 problems found (errors, or what
     /// `--fail-on` names), 2 input that could not be read.
-    Validate(analyze::ReportArgs),
+    Validate(report::ReportArgs),
     /// Analyze the documents together as `istioctl analyze` does, offline: dangling
     /// references, conflicts, ineffective configuration, with Istio's message codes.
     /// Exit 0 clean, 1 problems found, 2 input that could not be read.
     Analyze(analyze::AnalyzeArgs),
 }
 
-/// How a run ended, and its exit code.
-enum Failure {
-    Invalid,
-    Unreadable,
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Fmt { files, check } => fmt(&files, check),
+        Command::Fmt { files, check } => fmt::run(&files, check),
         Command::Simulate(args) => simulate::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Analyze(args) => analyze::run(&args),
@@ -81,161 +78,4 @@ fn main() -> ExitCode {
         Err(Failure::Invalid) => ExitCode::from(1),
         Err(Failure::Unreadable) => ExitCode::from(2),
     }
-}
-
-/// One input: where it came from and its text.
-struct Input {
-    origin: String,
-    text: String,
-}
-
-fn read_inputs(args: &[String]) -> Result<Vec<Input>, Failure> {
-    let mut inputs = Vec::new();
-    let mut unreadable = false;
-    for arg in args {
-        if arg == "-" {
-            let mut text = String::new();
-            match std::io::stdin().read_to_string(&mut text) {
-                Ok(_) => inputs.push(Input {
-                    origin: "-".into(),
-                    text,
-                }),
-                Err(e) => {
-                    eprintln!("error: cannot read standard input: {e}");
-                    unreadable = true;
-                }
-            }
-            continue;
-        }
-        let path = Path::new(arg);
-        let files = if path.is_dir() {
-            let mut found = Vec::new();
-            if let Err(e) = collect_yaml(path, &mut found) {
-                eprintln!("error: cannot list {arg}: {e}");
-                unreadable = true;
-            }
-            if found.is_empty() {
-                eprintln!("warning: {arg} holds no .yaml, .yml or .json file");
-            }
-            found
-        } else {
-            vec![path.to_path_buf()]
-        };
-        for file in files {
-            match std::fs::read_to_string(&file) {
-                Ok(text) => inputs.push(Input {
-                    origin: file.display().to_string(),
-                    text,
-                }),
-                Err(e) => {
-                    eprintln!("error: cannot read {}: {e}", file.display());
-                    unreadable = true;
-                }
-            }
-        }
-    }
-    if unreadable {
-        Err(Failure::Unreadable)
-    } else {
-        Ok(inputs)
-    }
-}
-
-fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            collect_yaml(&p, out)?;
-        } else if p
-            .extension()
-            .and_then(|x| x.to_str())
-            .is_some_and(|x| matches!(x, "yaml" | "yml" | "json"))
-        {
-            out.push(p);
-        }
-    }
-    Ok(())
-}
-
-/// Parses every input; prints every problem; `Err` if any input was invalid.
-fn parse_all(inputs: &[Input]) -> Result<Vec<(String, Vec<SourceDocument>)>, Failure> {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let mut out = Vec::new();
-    let mut problems = 0usize;
-    for input in inputs {
-        match document::parse_stream(&input.text, &input.origin) {
-            Ok(docs) => out.push((input.origin.clone(), docs)),
-            Err(StreamError::Invalid(errs)) => {
-                for e in errs {
-                    problems += e.errors.len();
-                    if color {
-                        eprintln!("\x1b[31merror\x1b[0m: {e}");
-                    } else {
-                        eprintln!("error: {e}");
-                    }
-                }
-            }
-            Err(e) => {
-                problems += 1;
-                eprintln!("error: {e}");
-            }
-        }
-    }
-    if problems > 0 {
-        eprintln!(
-            "{problems} problem{} found; nothing was written",
-            if problems == 1 { "" } else { "s" }
-        );
-        return Err(Failure::Invalid);
-    }
-    Ok(out)
-}
-
-fn fmt(args: &[String], check: bool) -> Result<(), Failure> {
-    let inputs = read_inputs(args)?;
-    let parsed = parse_all(&inputs)?;
-    if check {
-        let mut unformatted = 0;
-        for ((origin, docs), input) in parsed.iter().zip(&inputs) {
-            let canonical = render(docs.iter().map(|d| &d.document))?;
-            if canonical != input.text {
-                eprintln!("{origin}: not in canonical form (run `mesh fmt -f {origin}`)");
-                unformatted += 1;
-            }
-        }
-        return if unformatted == 0 {
-            Ok(())
-        } else {
-            Err(Failure::Invalid)
-        };
-    }
-    let all = parsed
-        .iter()
-        .flat_map(|(_, docs)| docs.iter().map(|d| &d.document));
-    let text = render(all)?;
-    write_stdout(&text)
-}
-
-/// Writes a command's output; a closed pipe (`mesh analyze ... | head`) is not an error.
-fn write_stdout(text: &str) -> Result<(), Failure> {
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        eprintln!("error: cannot write output: {e}");
-        return Err(Failure::Unreadable);
-    }
-    Ok(())
-}
-
-fn render<'a>(docs: impl IntoIterator<Item = &'a document::Document>) -> Result<String, Failure> {
-    document::to_yaml_stream(docs).map_err(|e| {
-        eprintln!("error: cannot render YAML: {e}");
-        Failure::Invalid
-    })
 }
