@@ -8,7 +8,7 @@
 //! }
 //!
 //! fn main() -> std::process::ExitCode {
-//!     mesh_dsl::cli::run(mesh)
+//!     mesh_dsl::deploy::run(mesh)
 //! }
 //! ```
 //!
@@ -26,6 +26,9 @@
 //!   parent, default `default`)  --applyset NAME (default: the program's name)
 //!   --field-manager NAME (default mesh-dsl)  --timeout 5m  --concurrency 16
 //! ```
+//!
+//! Enabled by the cargo feature `cli` (named after this module's former name,
+//! `mesh_dsl::cli`, which is kept as a deprecated alias for one release).
 //!
 //! Logging goes to standard error through `tracing`, filtered by `RUST_LOG` (default
 //! `warn`); a progress bar shows on apply, delete and wait when standard error is a
