@@ -49,13 +49,17 @@ use std::ffi::OsString;
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::Parser as _;
 
-use crate::apply::{self, ApplyError, ApplyOptions, ApplySetParent, Event, Step};
-use crate::diag::Severity;
-use crate::{CompileOptions, Compiled, Mesh};
+use crate::Mesh;
+
+mod args;
+mod cluster;
+mod commands;
+mod output;
+
+use args::{Cli, Command};
 
 /// Exit codes of a deploy program (see the [module docs](self)).
 pub mod exit {
@@ -73,155 +77,6 @@ pub mod exit {
     pub const NOT_READY: u8 = 5;
     /// `diff` found differences.
     pub const DIFFERENCES: u8 = 6;
-}
-
-#[derive(Parser, Debug)]
-#[command(about = "Render, check and deploy a service mesh built with mesh-dsl")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum Format {
-    Yaml,
-    Json,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum ReportFormat {
-    Text,
-    Json,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum DryRun {
-    /// Apply for real.
-    None,
-    /// Ask the server only (dryRun=All): nothing changes.
-    Server,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum InstallFormat {
-    /// An IstioOperator resource for `istioctl install -f`.
-    Operator,
-    /// Values for the istiod Helm chart.
-    Helm,
-}
-
-#[derive(Args, Debug)]
-struct Cluster {
-    /// The kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster).
-    #[arg(long)]
-    kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context (default: the current one).
-    #[arg(long)]
-    context: Option<String>,
-    /// The namespace of the ApplySet parent that records what this program deployed.
-    #[arg(short = 'n', long, default_value = "default")]
-    namespace: String,
-    /// The ApplySet name (default: the program's name).
-    #[arg(long)]
-    applyset: Option<String>,
-    /// The server-side-apply field manager.
-    #[arg(long, default_value = "mesh-dsl")]
-    field_manager: String,
-    /// The bound on the whole command, e.g. 90s, 5m.
-    #[arg(long, default_value = "5m", value_parser = parse_duration)]
-    timeout: Duration,
-    /// Requests at once inside a phase.
-    #[arg(long, default_value_t = 16)]
-    concurrency: usize,
-}
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d: istio_types::Duration = s.parse().map_err(|e| format!("{e}"))?;
-    d.as_std()
-        .ok_or_else(|| "a timeout cannot be negative".to_string())
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Compile, check and print the resources.
-    Render {
-        /// The canary stage (0-based).
-        #[arg(long, default_value_t = 0)]
-        stage: usize,
-        /// Output format.
-        #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
-        output: Format,
-        /// Write a directory per namespace with kustomization.yaml files instead.
-        #[arg(long)]
-        out_dir: Option<PathBuf>,
-    },
-    /// Compile and analyze every canary stage (or one), printing every finding; fails on
-    /// errors.
-    Validate {
-        /// Only this stage (default: all).
-        #[arg(long)]
-        stage: Option<usize>,
-        /// Ignore findings with this code, e.g. IST0129 for TLS origination without a CA
-        /// (as `istioctl analyze --suppress`); repeatable.
-        #[arg(long = "suppress", value_name = "CODE")]
-        suppress: Vec<String>,
-    },
-    /// Show what apply would change, as a unified YAML diff against the cluster.
-    Diff {
-        /// The canary stage (0-based).
-        #[arg(long, default_value_t = 0)]
-        stage: usize,
-        /// Also list what prune would delete.
-        #[arg(long)]
-        prune: bool,
-        /// Report format.
-        #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
-        output: ReportFormat,
-        #[command(flatten)]
-        cluster: Cluster,
-    },
-    /// Deploy with server-side apply.
-    Apply {
-        /// The canary stage (0-based).
-        #[arg(long, default_value_t = 0)]
-        stage: usize,
-        /// `server`: only ask the API server; nothing changes.
-        #[arg(long, value_enum, default_value = "none", num_args = 0..=1, default_missing_value = "server", require_equals = true)]
-        dry_run: DryRun,
-        /// Take over fields another field manager owns.
-        #[arg(long)]
-        force_conflicts: bool,
-        /// Delete objects this program deployed before and no longer declares.
-        #[arg(long)]
-        prune: bool,
-        /// Wait until every Deployment has rolled out.
-        #[arg(long)]
-        wait: bool,
-        /// Report format.
-        #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
-        output: ReportFormat,
-        #[command(flatten)]
-        cluster: Cluster,
-    },
-    /// Delete everything this program deployed (its ApplySet).
-    Delete {
-        /// `server`: only ask the API server; nothing changes.
-        #[arg(long, value_enum, default_value = "none", num_args = 0..=1, default_missing_value = "server", require_equals = true)]
-        dry_run: DryRun,
-        /// Report format.
-        #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
-        output: ReportFormat,
-        #[command(flatten)]
-        cluster: Cluster,
-    },
-    /// List the canary stages.
-    Stages,
-    /// Print the Istio installation fragment that declares the telemetry providers.
-    Install {
-        /// IstioOperator or Helm values.
-        #[arg(long, value_enum, default_value = "operator")]
-        format: InstallFormat,
-    },
 }
 
 /// Runs the deploy program with the process's arguments; see the [module docs](self).
@@ -262,341 +117,28 @@ fn init_logging() {
         .try_init();
 }
 
-/// Compiles a stage, printing warnings; the exit code on failure.
-fn compile(mesh: &Mesh, stage: usize) -> Result<Compiled, u8> {
-    report(mesh.compile_stage(stage).map(|c| (c, ()))).map(|(c, ())| c)
-}
-
-/// Prints a compilation's warnings, or its problems; the exit code on failure.
-fn report<T>(result: Result<(Compiled, T), crate::CompileError>) -> Result<(Compiled, T), u8> {
-    match result {
-        Ok((c, extra)) => {
-            for w in &c.warnings {
-                eprintln!("{w}");
-            }
-            Ok((c, extra))
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Err(exit::INVALID_MESH)
-        }
-    }
-}
-
+/// Runs one subcommand; its exit code.
 fn dispatch(mesh: &Mesh, command: Command, program: &str) -> u8 {
     match command {
-        Command::Stages => {
-            for (i, s) in mesh.stage_descriptions().iter().enumerate() {
-                println!("{i}: {s}");
-            }
-            exit::OK
-        }
-        Command::Install { format } => {
-            let compiled = match compile(mesh, 0) {
-                Ok(c) => c,
-                Err(code) => return code,
-            };
-            let value = match format {
-                InstallFormat::Operator => compiled.install.istio_operator(),
-                InstallFormat::Helm => compiled.install.helm_values(),
-            };
-            print_or_fail(istio_types::yaml::to_yaml(&value).map_err(|e| e.to_string()))
-        }
-        Command::Render {
-            stage,
-            output,
-            out_dir,
-        } => {
-            // The YAML stream is rendered while the mesh is checked (on large meshes).
-            let (compiled, yaml) = if out_dir.is_none() && matches!(output, Format::Yaml) {
-                match report(mesh.compile_to_yaml(&CompileOptions::default().stage(stage))) {
-                    Ok((c, yaml)) => (c, Some(yaml)),
-                    Err(code) => return code,
-                }
-            } else {
-                match compile(mesh, stage) {
-                    Ok(c) => (c, None),
-                    Err(code) => return code,
-                }
-            };
-            let rendered = match (yaml, out_dir, output) {
-                (Some(yaml), ..) => Ok(yaml),
-                (None, Some(dir), _) => {
-                    crate::render::write_dir(&compiled.resources, &dir).map(|files| {
-                        eprintln!("wrote {} files under {}", files.len(), dir.display());
-                        String::new()
-                    })
-                }
-                (None, None, Format::Yaml) => crate::render::to_yaml(&compiled.resources),
-                (None, None, Format::Json) => crate::render::to_json(&compiled.resources),
-            };
-            match rendered {
-                Ok(text) => print_or_fail(Ok(text)),
-                Err(e @ crate::render::RenderError::Io { .. }) => {
-                    eprintln!("error: {e}");
-                    exit::USAGE
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    exit::INVALID_MESH
-                }
-            }
-        }
-        Command::Validate { stage, suppress } => {
-            let stages: Vec<usize> = match stage {
-                Some(s) => vec![s],
-                None => (0..mesh.stage_count()).collect(),
-            };
-            let mut worst = exit::OK;
-            for s in stages {
-                // compile() validates and analyzes; every finding is printed, not only
-                // the ones that stop it.
-                let mut options = CompileOptions::default().stage(s);
-                options.suppress = suppress.clone();
-                let (objects, found) = match mesh.compile_with(&options) {
-                    Ok(c) => (Some(c.resources.len()), c.warnings),
-                    Err(e) => (None, e.diagnostics),
-                };
-                for d in &found {
-                    eprintln!("stage {s}: {d}");
-                }
-                let errors = found
-                    .iter()
-                    .filter(|d| d.severity == Severity::Error)
-                    .count();
-                if errors > 0 {
-                    worst = exit::INVALID_MESH;
-                }
-                let objects =
-                    objects.map_or_else(|| "not compiled".to_string(), |n| format!("{n} objects"));
-                println!(
-                    "stage {s}: {objects}, {errors} error(s), {} other finding(s)",
-                    found.len() - errors
-                );
-            }
-            worst
-        }
-        Command::Diff {
-            stage,
-            prune,
-            output,
-            cluster,
-        } => {
-            let compiled = match compile(mesh, stage) {
-                Ok(c) => c,
-                Err(code) => return code,
-            };
-            let mut options = options(&cluster, program);
-            options.prune = prune;
-            block_on(async {
-                let client = match connect(&cluster).await {
-                    Ok(c) => c,
-                    Err(code) => return code,
-                };
-                match apply::diff(&client, &compiled.resources, &options).await {
-                    Ok(report) => {
-                        if output == ReportFormat::Json {
-                            println!(
-                                "{}",
-                                serde_json::to_string_pretty(&report).unwrap_or_default()
-                            );
-                        } else {
-                            let colour = std::io::stdout().is_terminal()
-                                && std::env::var_os("NO_COLOR").is_none();
-                            print!("{}", report.render(colour));
-                        }
-                        if report.has_failures() {
-                            exit::FAILED
-                        } else if report.has_changes() {
-                            exit::DIFFERENCES
-                        } else {
-                            exit::OK
-                        }
-                    }
-                    Err(e) => error_code(&e),
-                }
-            })
-        }
-        Command::Apply {
-            stage,
-            dry_run,
-            force_conflicts,
-            prune,
-            wait,
-            output,
-            cluster,
-        } => {
-            let compiled = match compile(mesh, stage) {
-                Ok(c) => c,
-                Err(code) => return code,
-            };
-            let mut options = options(&cluster, program);
-            options.dry_run = dry_run == DryRun::Server;
-            options.force_conflicts = force_conflicts;
-            options.prune = prune;
-            options.wait = wait;
-            let bar = progress(&mut options);
-            block_on(async {
-                let client = match connect(&cluster).await {
-                    Ok(c) => c,
-                    Err(code) => return code,
-                };
-                let result = apply::apply(&client, &compiled.resources, &options).await;
-                if let Some(bar) = bar {
-                    bar.finish_and_clear();
-                }
-                match result {
-                    Ok(report) => print_report(&report, output),
-                    Err(e) => error_code(&e),
-                }
-            })
-        }
-        Command::Delete {
-            dry_run,
-            output,
-            cluster,
-        } => {
-            let mut options = options(&cluster, program);
-            options.dry_run = dry_run == DryRun::Server;
-            let bar = progress(&mut options);
-            block_on(async {
-                let client = match connect(&cluster).await {
-                    Ok(c) => c,
-                    Err(code) => return code,
-                };
-                let result = apply::delete(&client, &options).await;
-                if let Some(bar) = bar {
-                    bar.finish_and_clear();
-                }
-                match result {
-                    Ok(report) => print_report(&report, output),
-                    Err(e) => error_code(&e),
-                }
-            })
-        }
-    }
-}
-
-fn print_or_fail(text: Result<String, String>) -> u8 {
-    match text {
-        Ok(t) => {
-            print!("{t}");
-            exit::OK
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            exit::INVALID_MESH
-        }
-    }
-}
-
-fn options(cluster: &Cluster, program: &str) -> ApplyOptions {
-    let name = cluster
-        .applyset
-        .clone()
-        .unwrap_or_else(|| program.to_string());
-    ApplyOptions::new(name.clone())
-        .applyset(ApplySetParent::config_map(name, cluster.namespace.clone()))
-        .field_manager(cluster.field_manager.clone())
-        .timeout(cluster.timeout)
-        .concurrency(cluster.concurrency)
-}
-
-fn block_on(f: impl std::future::Future<Output = u8>) -> u8 {
-    match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt.block_on(f),
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            exit::USAGE
-        }
-    }
-}
-
-async fn connect(cluster: &Cluster) -> Result<kube::Client, u8> {
-    apply::client(cluster.kubeconfig.as_deref(), cluster.context.as_deref())
-        .await
-        .map_err(|e| error_code(&e))
-}
-
-fn error_code(e: &ApplyError) -> u8 {
-    eprintln!("error: {e}");
-    if e.is_preflight() {
-        exit::CLUSTER
-    } else {
-        exit::FAILED
-    }
-}
-
-/// A progress bar on standard error when it is a terminal, fed by the apply's events.
-fn progress(options: &mut ApplyOptions) -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(0);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} {elapsed}")
-    {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    let b = bar.clone();
-    *options = options.clone().observer(move |event| match event {
-        Event::Started { step, total } => {
-            b.set_message(match step {
-                Step::Validate => "validate",
-                Step::Apply => "apply",
-                Step::Prune => "prune",
-                Step::Delete => "delete",
-                Step::Wait => "wait",
-            });
-            b.set_length(*total as u64);
-            b.set_position(0);
-        }
-        Event::Done { .. } => b.inc(1),
-        Event::Waiting { ready, total } => {
-            b.set_length(*total as u64);
-            b.set_position(*ready as u64);
-        }
-    });
-    Some(bar)
-}
-
-fn print_report(report: &apply::ApplyReport, output: ReportFormat) -> u8 {
-    if output == ReportFormat::Json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(report).unwrap_or_default()
-        );
-    } else {
-        for r in report
-            .results
-            .iter()
-            .filter(|r| r.action != apply::Action::Unchanged)
-        {
-            println!("{r}");
-        }
-        if let Some(w) = &report.wait {
-            for n in &w.not_ready {
-                println!("{} not ready: {}", n.resource, n.reason);
-            }
-        }
-        println!("{}", report.summary());
-    }
-    if report.stopped.is_some() || report.failed().next().is_some() {
-        exit::FAILED
-    } else if report.wait.as_ref().is_some_and(|w| !w.is_ready()) {
-        exit::NOT_READY
-    } else {
-        exit::OK
+        Command::Stages => commands::stages(mesh),
+        Command::Install { format } => commands::install(mesh, format),
+        Command::Render(args) => commands::render(mesh, args),
+        Command::Validate(args) => commands::validate(mesh, args),
+        Command::Diff(args) => commands::diff(mesh, args, program),
+        Command::Apply(args) => commands::apply(mesh, args, program),
+        Command::Delete(args) => commands::delete(args, program),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::time::Duration;
+
+    use clap::Parser as _;
+
+    use super::args::{ApplyArgs, Cli, Command, DryRun};
+    use super::cluster::options;
+    use crate::apply::ApplySetParent;
 
     #[test]
     fn flags_parse_as_kubectl_spells_them() {
@@ -618,14 +160,14 @@ mod tests {
             "2",
         ])
         .unwrap();
-        let Command::Apply {
+        let Command::Apply(ApplyArgs {
             dry_run,
             prune,
             wait,
             cluster,
             stage,
             ..
-        } = cli.command
+        }) = cli.command
         else {
             panic!("apply")
         };
@@ -641,10 +183,10 @@ mod tests {
         let plain = Cli::try_parse_from(["shop", "apply"]).unwrap();
         assert!(matches!(
             plain.command,
-            Command::Apply {
+            Command::Apply(ApplyArgs {
                 dry_run: DryRun::None,
                 ..
-            }
+            })
         ));
     }
 }
