@@ -38,9 +38,13 @@ pub mod analyze;
 pub mod apply;
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+#[deprecated(since = "0.2.0", note = "renamed to mesh_dsl::deploy")]
 pub mod cli;
 pub mod codes;
 pub mod compile;
+#[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
+pub mod deploy;
 mod dsl;
 pub mod istio;
 mod model;

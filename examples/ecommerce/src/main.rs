@@ -1,7 +1,7 @@
 //! The shop's deploy program: `cargo run -p ecommerce -- render | validate | diff | apply |
-//! delete | stages | install` (see `--help`, and `mesh_dsl::cli` for the flags and exit
+//! delete | stages | install` (see `--help`, and `mesh_dsl::deploy` for the flags and exit
 //! codes).
 
 fn main() -> std::process::ExitCode {
-    mesh_dsl::cli::run(ecommerce::mesh)
+    mesh_dsl::deploy::run(ecommerce::mesh)
 }

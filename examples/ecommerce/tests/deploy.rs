@@ -1,4 +1,4 @@
-//! The shop's deploy program (`mesh_dsl::cli`) end to end: the real binary against the
+//! The shop's deploy program (`mesh_dsl::deploy`) end to end: the real binary against the
 //! fake API server, through a generated kubeconfig; exit codes as documented.
 
 use std::path::{Path, PathBuf};

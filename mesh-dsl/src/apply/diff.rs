@@ -1,12 +1,21 @@
 //! Desired against live: a unified YAML diff per object, with the fields the server
-//! manages itself left out.
+//! manages itself left out; [`diff`] asks the cluster.
 
 use std::fmt::Write as _;
 
+use kube::Client;
 use serde::Serialize;
 use serde_json::Value;
+use tokio::time::Instant;
 
+use super::concurrently;
+use super::error::ApplyError;
+use super::options::ApplyOptions;
+use super::plan::{Member, Plan};
+use super::prune::prune_candidates;
+use super::request::Requester;
 use crate::diag::ResourceRef;
+use crate::resources::Resources;
 
 /// Fields of `metadata` the server writes and a diff leaves out.
 const SERVER_METADATA: &[&str] = &[
@@ -183,6 +192,98 @@ impl DiffReport {
             self.count(Change::Failed)
         )
     }
+}
+
+/// The YAML a diff compares: the object without the fields the server manages.
+fn diff_yaml(v: &Value) -> String {
+    istio_types::yaml::to_yaml(&strip_server_fields(v)).unwrap_or_default()
+}
+
+/// Compares every declared object with the cluster: the live object against the
+/// server's dry-run answer (so defaults the server fills in do not show as changes),
+/// server-managed fields left out. With [`ApplyOptions::prune`], objects prune would
+/// delete are listed too.
+///
+/// # Errors
+/// As [`apply`](super::apply)'s preflight.
+pub async fn diff(
+    client: &Client,
+    resources: &Resources,
+    options: &ApplyOptions,
+) -> Result<DiffReport, ApplyError> {
+    let api = Requester {
+        client,
+        options,
+        deadline: Instant::now() + options.timeout,
+    };
+    let plan = Plan::prepare(&api, resources, options.prune).await?;
+    let entries = concurrently(options.concurrency, plan.members.iter().collect(), |m| {
+        diff_entry(&api, m)
+    })
+    .await;
+    let mut report = DiffReport { entries };
+    if options.prune {
+        let keep = plan.members.iter().map(Member::key).collect();
+        for c in prune_candidates(&api, &plan, &keep).await? {
+            report.entries.push(DiffEntry {
+                resource: c.reference,
+                api_version: c.api_version,
+                change: Change::Prune,
+                live: Some(diff_yaml(&c.live)),
+                desired: None,
+                message: None,
+            });
+        }
+    }
+    Ok(report)
+}
+
+/// One member against the cluster: its live object and the server's dry-run answer.
+async fn diff_entry(api: &Requester<'_>, m: &Member) -> DiffEntry {
+    let ns = m.namespace.as_deref();
+    let live = api.get(&m.ar, ns, &m.reference.name).await;
+    let merged = api
+        .apply(&m.ar, ns, &m.reference.name, &m.object, true)
+        .await;
+    let mut entry = DiffEntry {
+        resource: m.reference.clone(),
+        api_version: m.api_version.clone(),
+        change: Change::Unchanged,
+        live: None,
+        desired: None,
+        message: None,
+    };
+    let live = match live {
+        Ok(l) => l,
+        Err(e) => {
+            entry.change = Change::Failed;
+            entry.message = Some(e.to_string());
+            return entry;
+        }
+    };
+    entry.live = live.as_ref().map(diff_yaml);
+    match merged {
+        Ok((_, v)) => entry.desired = Some(diff_yaml(&v)),
+        Err(e) if e.is_not_found() && live.is_none() => {
+            entry.desired = Some(diff_yaml(&m.object));
+            entry.message =
+                Some("its namespace does not exist yet: not checked by the server".into());
+        }
+        Err(e) => {
+            entry.change = Change::Failed;
+            entry.message = Some(
+                e.status()
+                    .map_or_else(|| e.to_string(), |s| s.message.clone()),
+            );
+            return entry;
+        }
+    }
+    entry.change = match &entry.live {
+        None => Change::Create,
+        Some(l) if Some(l) == entry.desired.as_ref() => Change::Unchanged,
+        Some(_) => Change::Update,
+    };
+    entry
 }
 
 #[cfg(test)]

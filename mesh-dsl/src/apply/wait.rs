@@ -3,13 +3,18 @@
 
 use std::time::Duration;
 
+use kube::Client;
 use kube::core::ApiResource;
 use serde_json::Value;
 use tokio::time::Instant;
 
+use super::error::ApplyError;
+use super::options::ApplyOptions;
+use super::plan::Plan;
 use super::report::{Event, NotReady, WaitReport};
 use super::request::Requester;
 use crate::diag::ResourceRef;
+use crate::resources::{Resource, Resources};
 
 /// Why a Deployment has not rolled out yet; `None` when it has.
 ///
@@ -57,6 +62,34 @@ pub fn rollout_pending(deployment: &Value) -> Option<String> {
         ));
     }
     None
+}
+
+/// The resources' Deployments rolled out? Waits like
+/// [`ApplyOptions::wait`](super::ApplyOptions::wait), on its own.
+///
+/// # Errors
+/// As [`apply`](super::apply)'s preflight.
+pub async fn wait(
+    client: &Client,
+    resources: &Resources,
+    options: &ApplyOptions,
+) -> Result<WaitReport, ApplyError> {
+    let api = Requester {
+        client,
+        options,
+        deadline: Instant::now() + options.timeout,
+    };
+    let deployments: Resources = resources
+        .iter()
+        .filter(|r| matches!(r, Resource::Deployment(_)))
+        .cloned()
+        .collect();
+    let plan = Plan::prepare(&api, &deployments, false).await?;
+    let Some(m) = plan.members.first() else {
+        return Ok(WaitReport::default());
+    };
+    let refs: Vec<ResourceRef> = plan.members.iter().map(|m| m.reference.clone()).collect();
+    Ok(wait_for(&api, &m.ar, &refs, api.deadline).await)
 }
 
 /// Polls the Deployments until every one has rolled out or `deadline` passes.

@@ -1,19 +1,16 @@
-//! `mesh analyze`: Istio's cross-resource analysis (`istioctl analyze`, offline) over YAML
-//! files, plus the per-resource checks of `mesh validate`. Also the report printing both
-//! commands share.
+//! What `mesh validate` and `mesh analyze` share: their common flags, the lenient reading
+//! of every input, and the printing of the findings.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal as _;
-use std::path::PathBuf;
 
-use mesh_dsl::analyze::{
-    AnalyzeOptions, MeshConfig, MeshNetworks, analyze, analyzers, load_stream,
-};
+use mesh_dsl::analyze::load_stream;
 use mesh_dsl::diag::{Diagnostic, Diagnostics, ResourceRef, Severity};
 use mesh_dsl::{Resource, Resources};
 use serde_json::json;
 
-use crate::{Failure, Input, read_inputs, write_stdout};
+use crate::input::{Failure, Input};
+use crate::output::write_stdout;
 
 /// How findings are printed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -60,33 +57,6 @@ pub(crate) struct ReportArgs {
     /// Exit 1 on findings of this severity or worse (default: errors only).
     #[arg(long = "fail-on", value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
-}
-
-/// `mesh analyze` options.
-#[derive(clap::Args, Debug)]
-pub(crate) struct AnalyzeArgs {
-    #[command(flatten)]
-    pub report: ReportArgs,
-    /// Istio's mesh configuration (YAML, or the `istio` ConfigMap holding it); Istio's
-    /// defaults otherwise.
-    #[arg(long = "mesh-config", value_name = "FILE")]
-    pub mesh_config: Option<PathBuf>,
-    /// Istio's mesh networks (YAML: `networks: {...}`), for multi-network checks.
-    #[arg(long = "mesh-networks", value_name = "FILE")]
-    pub mesh_networks: Option<PathBuf>,
-    /// Run only this analyzer (Istio's name, e.g. `virtualservice.GatewayAnalyzer`);
-    /// repeatable. See `--list-analyzers`.
-    #[arg(long = "analyzer", value_name = "NAME")]
-    pub analyzers: Vec<String>,
-    /// The namespace of objects that do not name one.
-    #[arg(short = 'n', long = "namespace", default_value = "default")]
-    pub namespace: String,
-    /// Do not assume Istio's default ingress gateway (Pod and Service in istio-system).
-    #[arg(long = "no-default-ingress")]
-    pub no_default_ingress: bool,
-    /// Print the analyzers, their codes and what they check, then exit.
-    #[arg(long = "list-analyzers")]
-    pub list_analyzers: bool,
 }
 
 /// What was read: the objects, the problems found while reading, and each object's file.
@@ -139,73 +109,6 @@ pub(crate) fn read_all(inputs: &[Input]) -> Read {
         diagnostics,
         origins,
     }
-}
-
-pub(crate) fn run(args: &AnalyzeArgs) -> Result<(), Failure> {
-    if args.list_analyzers {
-        let mut out = String::new();
-        for a in analyzers() {
-            out.push_str(&format!(
-                "{:<55} {:<40} {}\n",
-                a.name,
-                a.codes.join(","),
-                a.description
-            ));
-        }
-        return write_stdout(&out);
-    }
-    if args.report.files.is_empty() {
-        eprintln!("error: no input; pass -f FILE|DIR|- (or --list-analyzers)");
-        return Err(Failure::Unreadable);
-    }
-    for name in &args.analyzers {
-        if mesh_dsl::analyze::analyzer(name).is_none() {
-            eprintln!("error: unknown analyzer {name:?}; see `mesh analyze --list-analyzers`");
-            return Err(Failure::Invalid);
-        }
-    }
-    let mut opts = AnalyzeOptions::default()
-        .default_namespace(args.namespace.clone())
-        .assume_default_ingress(!args.no_default_ingress);
-    if !args.analyzers.is_empty() {
-        opts = opts.only(args.analyzers.iter().cloned());
-    }
-    if let Some(path) = &args.mesh_config {
-        let text = read_file(path)?;
-        match MeshConfig::from_yaml(&text) {
-            Ok(mc) => opts = opts.mesh_config(mc),
-            Err(e) => {
-                eprintln!("error: {}: {e}", path.display());
-                return Err(Failure::Invalid);
-            }
-        }
-    }
-    if let Some(path) = &args.mesh_networks {
-        let text = read_file(path)?;
-        match MeshNetworks::from_yaml(&text) {
-            Ok(mn) => opts = opts.mesh_networks(mn),
-            Err(e) => {
-                eprintln!("error: {}: {e}", path.display());
-                return Err(Failure::Invalid);
-            }
-        }
-    }
-    let inputs = read_inputs(&args.report.files)?;
-    let read = read_all(&inputs);
-    let mut diagnostics = read.diagnostics;
-    if args.analyzers.is_empty() {
-        diagnostics.extend(crate::validate::per_resource_checks(&read.valid));
-    }
-    diagnostics.extend(analyze(&read.all, &opts));
-    diagnostics.sort();
-    report(&diagnostics, &read.origins, read.all.len(), &args.report)
-}
-
-fn read_file(path: &std::path::Path) -> Result<String, Failure> {
-    std::fs::read_to_string(path).map_err(|e| {
-        eprintln!("error: cannot read {}: {e}", path.display());
-        Failure::Unreadable
-    })
 }
 
 fn severity_label(s: Severity, color: bool) -> String {

@@ -4,7 +4,8 @@ use clap::{Args, ValueEnum};
 use mesh_dsl::Resources;
 use mesh_dsl::simulate::{Request, Simulator};
 
-use crate::{Failure, parse_all, read_inputs, write_stdout};
+use crate::input::{Failure, parse_all, read_inputs};
+use crate::output::write_stdout;
 
 /// The flags of `mesh simulate`.
 #[derive(Args, Debug)]

@@ -5,8 +5,8 @@
 use mesh_dsl::Resources;
 use mesh_dsl::diag::Diagnostics;
 
-use crate::analyze::{ReportArgs, read_all, report};
-use crate::{Failure, read_inputs};
+use crate::input::{Failure, read_inputs};
+use crate::report::{ReportArgs, read_all, report};
 
 /// The per-resource checks beyond strict decoding (which is done while reading and
 /// reported as IST0106): schema ranges and CEL rules, Istio's webhook checks and

@@ -1,0 +1,76 @@
+//! Deleting everything an ApplySet records.
+
+use std::collections::HashSet;
+
+use kube::Client;
+use tokio::time::Instant;
+
+use super::error::ApplyError;
+use super::options::ApplyOptions;
+use super::plan::Plan;
+use super::prune::{delete_in_order, prune_candidates};
+use super::report::{Action, ApplyReport, Event, ResourceResult, Step, Stopped};
+use super::request::Requester;
+use super::results::failure;
+use crate::diag::ResourceRef;
+use crate::resources::Resources;
+
+/// Deletes every object of the ApplySet (Istio kinds first, namespaces last), then the
+/// ApplySet parent. Objects without the set's label are never touched. Deleting a
+/// namespace deletes everything in it, as in Kubernetes.
+///
+/// # Errors
+/// As [`apply`](super::apply)'s preflight; a set whose parent does not exist has nothing
+/// to delete and gives an empty report.
+pub async fn delete(client: &Client, options: &ApplyOptions) -> Result<ApplyReport, ApplyError> {
+    let started = Instant::now();
+    let api = Requester {
+        client,
+        options,
+        deadline: started + options.timeout,
+    };
+    let mut report = ApplyReport {
+        dry_run: options.dry_run,
+        ..ApplyReport::default()
+    };
+    let plan = Plan::prepare(&api, &Resources::new(), true).await?;
+    if !plan.parent_exists {
+        report.elapsed = started.elapsed();
+        return Ok(report);
+    }
+    let candidates = prune_candidates(&api, &plan, &HashSet::new()).await?;
+    options.notify(&Event::Started {
+        step: Step::Delete,
+        total: candidates.len() + 1,
+    });
+    report.results = delete_in_order(&api, candidates, Action::Deleted, Step::Delete).await;
+    if report.results.iter().all(|r| r.action != Action::Failed) {
+        report.results.push(delete_parent(&api, &plan).await);
+    } else {
+        report.stopped = Some(Stopped::WriteFailed);
+    }
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+/// Deletes the ApplySet parent, once its members are gone.
+async fn delete_parent(api: &Requester<'_>, plan: &Plan) -> ResourceResult {
+    let options = api.options;
+    let parent_ref = ResourceRef::new(
+        options.applyset.kind.kind(),
+        Some(&options.applyset.namespace),
+        &options.applyset.name,
+    );
+    match api
+        .delete(
+            &plan.parent_ar,
+            Some(&options.applyset.namespace),
+            &options.applyset.name,
+            options.dry_run,
+        )
+        .await
+    {
+        Ok(_) => ResourceResult::new(parent_ref, "v1", Action::Deleted),
+        Err(e) => failure(&parent_ref, "v1", &e),
+    }
+}
