@@ -377,6 +377,36 @@ fn is_structural(message: &str) -> bool {
     message.starts_with("unknown field") || message.starts_with("expected ")
 }
 
+/// What istio-types finds wrong with an Istio object: `Err(path)` for the first structural
+/// problem (an unknown field or a wrong type, which a real server reports while building the
+/// typed patch), else every other decoding problem and every violation of the generated
+/// schema and CEL checks as `(path, message)`.
+fn istio_problems(config: &Value) -> Result<Vec<(String, String)>, String> {
+    use istio_types::de::FieldErrorKind;
+    match istio_types::IstioResource::from_value(config) {
+        Err(errors) => {
+            let structural = |e: &&istio_types::de::FieldError| {
+                matches!(
+                    e.kind,
+                    FieldErrorKind::UnknownField { .. } | FieldErrorKind::WrongType { .. }
+                )
+            };
+            if let Some(e) = errors.iter().find(structural) {
+                return Err(e.path.to_string());
+            }
+            Ok(errors
+                .iter()
+                .map(|e| (e.path.to_string(), e.kind.to_string()))
+                .collect())
+        }
+        Ok(Some(resource)) => Ok(istio_types::validate::validate(&resource)
+            .iter()
+            .map(|v| (v.path.to_string(), v.kind.to_string()))
+            .collect()),
+        Ok(None) => Ok(Vec::new()),
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn apply(
     shared: &Shared,
@@ -467,6 +497,20 @@ fn apply(
                 ));
             }
             invalid = other.into_iter().map(|e| (e.path, e.message)).collect();
+        } else if shared.validator.is_none() && shared.istio_checks {
+            match istio_problems(&config) {
+                Err(path) => {
+                    return Err(Failure::new(
+                        500,
+                        "InternalError",
+                        format!(
+                            "failed to create typed patch object (/{namespace}/{name}; {want_api}, Kind={}): .{path}: field not declared in schema",
+                            t.kind.kind
+                        ),
+                    ));
+                }
+                Ok(problems) => invalid = problems,
+            }
         }
     } else if matches!(
         t.kind.kind.as_str(),

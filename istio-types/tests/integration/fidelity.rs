@@ -71,7 +71,7 @@ fn json_diff(a: &Value, b: &Value, path: &str) -> Option<String> {
 
 #[test]
 fn every_schema_valid_corpus_document_round_trips() {
-    let Some(_) = testkit::shared_or_skip("every_schema_valid_corpus_document_round_trips") else {
+    let Some(_) = testkit::reference_data("every_schema_valid_corpus_document_round_trips") else {
         return;
     };
     let docs = testkit::corpus_documents().expect("corpus present");

@@ -91,7 +91,7 @@ fn run_case(base: &Path, case: &Value, name: &str, deployments: bool) -> Result<
 
 #[test]
 fn istio_analyzer_cases() {
-    let Some(dir) = testkit::shared_or_skip("istio_analyzer_cases") else {
+    let Some(dir) = testkit::reference_data("istio_analyzer_cases") else {
         return;
     };
     let text =

@@ -2098,7 +2098,7 @@ type Rejection = (String, BTreeSet<String>, Vec<String>);
 
 #[test]
 fn corpus_report() {
-    let Some(docs) = testkit::corpus_documents() else {
+    let Some(docs) = testkit::reference_corpus("corpus_report") else {
         return;
     };
     let mut accepted = 0;
@@ -2223,7 +2223,7 @@ fn corpus_report() {
 /// IST0131) on exactly these VirtualServices; validation finds the same ones.
 #[test]
 fn unreachable_rule_warnings_match_istios_analyzer_test() {
-    let Some(dir) = testkit::shared_or_skip("unreachable_rule_warnings_match_istios_analyzer_test")
+    let Some(dir) = testkit::reference_data("unreachable_rule_warnings_match_istios_analyzer_test")
     else {
         return;
     };
@@ -2276,7 +2276,7 @@ fn unreachable_rule_warnings_match_istios_analyzer_test() {
 #[cfg(feature = "cel")]
 #[test]
 fn both_cel_engines_agree_over_the_corpus() {
-    let Some(docs) = testkit::corpus_documents() else {
+    let Some(docs) = testkit::reference_corpus("both_cel_engines_agree_over_the_corpus") else {
         return;
     };
     let resources: Resources = docs
