@@ -583,4 +583,71 @@ mod tests {
         assert_eq!(q["dryRun"], "All");
         assert_eq!(q["a"], "b c");
     }
+
+    fn vs(spec: Value) -> Value {
+        json!({
+            "apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+            "metadata": {"name": "x", "namespace": "shop"}, "spec": spec,
+        })
+    }
+
+    fn dr(spec: Value) -> Value {
+        json!({
+            "apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
+            "metadata": {"name": "x", "namespace": "shop"}, "spec": spec,
+        })
+    }
+
+    /// The objects of `istio_checks_match_the_crd_schema`, with what the CRD schema says:
+    /// `Err(())` structural (500), `Ok(true)` valid, `Ok(false)` invalid (422).
+    fn cases() -> Vec<(Value, Result<bool, ()>)> {
+        vec![
+            (
+                vs(json!({"hosts": ["a"], "http": [{"route": [{"destination": {"host": "a"}}]}]})),
+                Ok(true),
+            ),
+            (
+                vs(json!({"hosts": ["a"], "http": [{"timout": "5s"}]})),
+                Err(()),
+            ),
+            (vs(json!({"hosts": "a"})), Err(())),
+            (
+                dr(json!({"host": "a", "trafficPolicy": {"loadBalancer": {"simple": "FASTEST"}}})),
+                Ok(false),
+            ),
+            (
+                dr(json!({"host": "a", "trafficPolicy": {"retryBudget": {"percent": 150}}})),
+                Ok(false),
+            ),
+        ]
+    }
+
+    #[test]
+    fn istio_checks_sort_problems_as_the_server_does() {
+        assert_eq!(
+            istio_problems(&vs(json!({"hosts": ["a"], "http": [{"timout": "5s"}]}))),
+            Err("spec.http[0].timout".to_string())
+        );
+        for (doc, want) in cases() {
+            let got = istio_problems(&doc).map(|p| p.is_empty()).map_err(|_| ());
+            assert_eq!(got, want, "{doc}");
+        }
+    }
+
+    /// istio-types' checks classify the cases as the CRD schema does (when the reference
+    /// data is there).
+    #[test]
+    fn istio_checks_match_the_crd_schema() {
+        let Some(v) = testkit::reference_validator("istio_checks_match_the_crd_schema") else {
+            return;
+        };
+        for (doc, want) in cases() {
+            let got = match v.validate(&doc) {
+                Ok(()) => Ok(true),
+                Err(e) if e.iter().any(|e| is_structural(&e.message)) => Err(()),
+                Err(_) => Ok(false),
+            };
+            assert_eq!(got, want, "{doc}");
+        }
+    }
 }

@@ -1040,6 +1040,11 @@ mod tests {
             }
         }
         assert!(istio.len() > 400, "only {} Istio documents", istio.len());
+        assert_eq!(
+            (istio.len(), accepted, rejected.len()),
+            (461, 452, 9),
+            "(Istio documents, accepted, rejected)"
+        );
         assert!(
             accepted * 10 >= istio.len() * 9,
             "only {accepted} of {} accepted",

@@ -215,6 +215,11 @@ fn every_bookinfo_sample_file_is_expressed_by_the_dsl() {
     }
     println!("bookinfo parity: {expressed} of {} files", files.len());
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+    assert_eq!(
+        (expressed, files.len()),
+        (21, 21),
+        "(files expressed, files)"
+    );
 }
 
 #[test]

@@ -142,6 +142,17 @@ fn every_rule_in_crds_yaml_has_a_generated_check() {
         "no rule of crds.yaml is a transition rule"
     );
     assert!(places.iter().all(|p| p.path.starts_with("spec")));
+    assert_eq!(
+        (
+            places.len(),
+            versions.len(),
+            RULES.len(),
+            PLACES.len(),
+            emitted
+        ),
+        (345, 33, 37, 137, 159),
+        "(places, kind versions, distinct generated rules, generated places, emitted rules)"
+    );
 }
 
 /// Every rule text of crds.yaml compiles in the interpreter, and every function it calls
@@ -170,6 +181,7 @@ fn every_rule_compiles_in_the_interpreter() {
         "{} distinct rule texts compile in the interpreter",
         texts.len()
     );
+    assert_eq!(texts.len(), 36, "distinct rule texts");
 }
 
 /// Values to bind to `self` for a rule: scalars for rules on a value, maps and lists for
@@ -365,6 +377,7 @@ fn translations_agree_with_the_interpreter() {
         "{compared} rule evaluations compared; known URL differences (Go vs WHATWG): {known:?}"
     );
     assert!(compared > 500, "{compared}");
+    assert_eq!(compared, 1119, "rule evaluations compared");
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
     assert_eq!(
         known.len(),
@@ -470,4 +483,9 @@ fn corpus_rule_failures_match_an_independent_validator() {
     );
     assert!(checked > 400, "{checked}");
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    assert_eq!(
+        (checked, failing_docs, failures, evaluations),
+        (452, 2, 2, 2190),
+        "(documents checked, documents failing, rule failures, evaluations)"
+    );
 }

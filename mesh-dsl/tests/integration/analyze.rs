@@ -143,6 +143,11 @@ fn istio_analyzer_cases() {
     for f in &failures {
         println!("FAILED {f}");
     }
+    assert_eq!(
+        (passed, cases.len(), run, skipped.len()),
+        (102, 104, 102, 2),
+        "(cases matching, cases, run, skipped)"
+    );
     assert!(
         failures.is_empty(),
         "{} of {run} cases differ:\n{}",

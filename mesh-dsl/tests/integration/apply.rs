@@ -786,7 +786,7 @@ async fn an_applyset_of_another_tool_is_refused() {
 async fn end_to_end_against_a_real_cluster() {
     let Some(path) = std::env::var_os("MESH_E2E_KUBECONFIG") else {
         eprintln!(
-            "skipping end_to_end_against_a_real_cluster: set MESH_E2E_KUBECONFIG to a kubeconfig of a cluster with Istio installed"
+            "SKIPPED end_to_end_against_a_real_cluster: set MESH_E2E_KUBECONFIG to a kubeconfig of a cluster with Istio installed"
         );
         return;
     };

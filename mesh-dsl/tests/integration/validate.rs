@@ -2210,6 +2210,30 @@ fn corpus_report() {
         by_verdict(Verdict::NotAnObject)
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // The printed summary, asserted: a change in any count is a change in behaviour.
+    assert_eq!(
+        (
+            docs.len(),
+            accepted,
+            accepted_istio,
+            with_warnings,
+            rejected.len()
+        ),
+        (711, 657, 426, 38, 54),
+        "(documents, accepted, accepted Istio, with warnings, rejected)"
+    );
+    assert_eq!(
+        [
+            Verdict::IstioWebhook,
+            Verdict::IstioCrd,
+            Verdict::Kubernetes,
+            Verdict::UnknownField,
+            Verdict::NotAnObject,
+        ]
+        .map(by_verdict),
+        [23, 6, 14, 5, 6],
+        "rejections by verdict: Istio webhook, Istio CRD, Kubernetes, unknown fields, not objects"
+    );
     // Every Istio sample and every validation dataset document is accepted.
     assert!(
         !rejected
@@ -2294,5 +2318,10 @@ fn both_cel_engines_agree_over_the_corpus() {
     println!(
         "{} resources, {} CEL rule evaluations per engine",
         generated.resources, generated.rules_evaluated
+    );
+    assert_eq!(
+        (generated.resources, generated.rules_evaluated),
+        (696, 1095),
+        "(resources, CEL rule evaluations)"
     );
 }
