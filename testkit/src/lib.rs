@@ -102,7 +102,9 @@ pub fn in_ci() -> bool {
 
 /// What a test does when reference data it needs is missing: under CI (see [`in_ci`]) it
 /// panics naming `test` and `path`; otherwise it prints one `SKIPPED` line to stderr and
-/// returns, so the caller returns (or skips the part that needs the data).
+/// returns, so the caller returns (or skips the part that needs the data). The line is written
+/// to stderr directly, so it shows even though the test harness captures a passing test's
+/// output.
 ///
 /// # Panics
 /// Under CI, always.
@@ -114,7 +116,10 @@ pub fn missing_reference_data(test: &str, path: &Path) {
     if in_ci() {
         panic!("reference data missing under CI: {what}");
     }
-    eprintln!("SKIPPED {what}");
+    // Straight to stderr, not `eprintln!`: the test harness captures the macro's output of a
+    // passing test, and a skip must be seen.
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {what}");
 }
 
 /// The Istio reference data directory for test `test`, checked to hold `crds.yaml`,
@@ -125,7 +130,7 @@ pub fn missing_reference_data(test: &str, path: &Path) {
 /// stderr and returns `None`, and the test returns (or skips the part needing the data).
 /// Meant as the first line of a test that needs the reference data:
 ///
-/// ```
+/// ```no_run
 /// let Some(dir) = testkit::reference_data("my_test") else { return };
 /// assert!(dir.join("crds.yaml").exists());
 /// ```
