@@ -377,6 +377,36 @@ fn is_structural(message: &str) -> bool {
     message.starts_with("unknown field") || message.starts_with("expected ")
 }
 
+/// What istio-types finds wrong with an Istio object: `Err(path)` for the first structural
+/// problem (an unknown field or a wrong type, which a real server reports while building the
+/// typed patch), else every other decoding problem and every violation of the generated
+/// schema and CEL checks as `(path, message)`.
+fn istio_problems(config: &Value) -> Result<Vec<(String, String)>, String> {
+    use istio_types::de::FieldErrorKind;
+    match istio_types::IstioResource::from_value(config) {
+        Err(errors) => {
+            let structural = |e: &&istio_types::de::FieldError| {
+                matches!(
+                    e.kind,
+                    FieldErrorKind::UnknownField { .. } | FieldErrorKind::WrongType { .. }
+                )
+            };
+            if let Some(e) = errors.iter().find(structural) {
+                return Err(e.path.to_string());
+            }
+            Ok(errors
+                .iter()
+                .map(|e| (e.path.to_string(), e.kind.to_string()))
+                .collect())
+        }
+        Ok(Some(resource)) => Ok(istio_types::validate::validate(&resource)
+            .iter()
+            .map(|v| (v.path.to_string(), v.kind.to_string()))
+            .collect()),
+        Ok(None) => Ok(Vec::new()),
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn apply(
     shared: &Shared,
@@ -467,6 +497,20 @@ fn apply(
                 ));
             }
             invalid = other.into_iter().map(|e| (e.path, e.message)).collect();
+        } else if shared.validator.is_none() && shared.istio_checks {
+            match istio_problems(&config) {
+                Err(path) => {
+                    return Err(Failure::new(
+                        500,
+                        "InternalError",
+                        format!(
+                            "failed to create typed patch object (/{namespace}/{name}; {want_api}, Kind={}): .{path}: field not declared in schema",
+                            t.kind.kind
+                        ),
+                    ));
+                }
+                Ok(problems) => invalid = problems,
+            }
         }
     } else if matches!(
         t.kind.kind.as_str(),
@@ -538,5 +582,72 @@ mod tests {
         assert_eq!(q["labelSelector"], "applyset.kubernetes.io/part-of=x");
         assert_eq!(q["dryRun"], "All");
         assert_eq!(q["a"], "b c");
+    }
+
+    fn vs(spec: Value) -> Value {
+        json!({
+            "apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+            "metadata": {"name": "x", "namespace": "shop"}, "spec": spec,
+        })
+    }
+
+    fn dr(spec: Value) -> Value {
+        json!({
+            "apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
+            "metadata": {"name": "x", "namespace": "shop"}, "spec": spec,
+        })
+    }
+
+    /// The objects of `istio_checks_match_the_crd_schema`, with what the CRD schema says:
+    /// `Err(())` structural (500), `Ok(true)` valid, `Ok(false)` invalid (422).
+    fn cases() -> Vec<(Value, Result<bool, ()>)> {
+        vec![
+            (
+                vs(json!({"hosts": ["a"], "http": [{"route": [{"destination": {"host": "a"}}]}]})),
+                Ok(true),
+            ),
+            (
+                vs(json!({"hosts": ["a"], "http": [{"timout": "5s"}]})),
+                Err(()),
+            ),
+            (vs(json!({"hosts": "a"})), Err(())),
+            (
+                dr(json!({"host": "a", "trafficPolicy": {"loadBalancer": {"simple": "FASTEST"}}})),
+                Ok(false),
+            ),
+            (
+                dr(json!({"host": "a", "trafficPolicy": {"retryBudget": {"percent": 150}}})),
+                Ok(false),
+            ),
+        ]
+    }
+
+    #[test]
+    fn istio_checks_sort_problems_as_the_server_does() {
+        assert_eq!(
+            istio_problems(&vs(json!({"hosts": ["a"], "http": [{"timout": "5s"}]}))),
+            Err("spec.http[0].timout".to_string())
+        );
+        for (doc, want) in cases() {
+            let got = istio_problems(&doc).map(|p| p.is_empty()).map_err(|_| ());
+            assert_eq!(got, want, "{doc}");
+        }
+    }
+
+    /// istio-types' checks classify the cases as the CRD schema does (when the reference
+    /// data is there).
+    #[test]
+    fn istio_checks_match_the_crd_schema() {
+        let Some(v) = testkit::reference_validator("istio_checks_match_the_crd_schema") else {
+            return;
+        };
+        for (doc, want) in cases() {
+            let got = match v.validate(&doc) {
+                Ok(()) => Ok(true),
+                Err(e) if e.iter().any(|e| is_structural(&e.message)) => Err(()),
+                Err(_) => Ok(false),
+            };
+            assert_eq!(got, want, "{doc}");
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! The kinds the fake server serves, and the discovery documents that describe them.
 
+use istio_types::IstioKind;
 use serde_json::{Value, json};
 
 /// One kind the server serves.
@@ -57,6 +58,43 @@ pub fn core_kinds() -> Vec<Kind> {
         Kind::new("", "v1", "ConfigMap", "configmaps", true),
         Kind::new("", "v1", "Secret", "secrets", true),
         Kind::new("apps", "v1", "Deployment", "deployments", true),
+    ]
+}
+
+/// One Istio kind as istio-types describes it: group, served versions and plural from its
+/// [`IstioKind`] constants; every Istio kind is namespaced.
+fn istio_kind<K: IstioKind>() -> Kind {
+    Kind {
+        group: K::GROUP.into(),
+        versions: K::SERVED_VERSIONS
+            .iter()
+            .map(|v| (*v).to_string())
+            .collect(),
+        kind: K::KIND.into(),
+        plural: K::PLURAL.into(),
+        namespaced: true,
+    }
+}
+
+/// Every Istio kind istio-types knows (every served version), without any CRD file.
+pub fn istio_kinds() -> Vec<Kind> {
+    use istio_types::{extensions, networking, security, telemetry};
+    vec![
+        istio_kind::<networking::v1::DestinationRule>(),
+        istio_kind::<networking::v1alpha3::EnvoyFilter>(),
+        istio_kind::<networking::v1::Gateway>(),
+        istio_kind::<networking::v1beta1::ProxyConfig>(),
+        istio_kind::<networking::v1::ServiceEntry>(),
+        istio_kind::<networking::v1::Sidecar>(),
+        istio_kind::<networking::v1::VirtualService>(),
+        istio_kind::<networking::v1::WorkloadEntry>(),
+        istio_kind::<networking::v1::WorkloadGroup>(),
+        istio_kind::<security::v1::AuthorizationPolicy>(),
+        istio_kind::<security::v1::PeerAuthentication>(),
+        istio_kind::<security::v1::RequestAuthentication>(),
+        istio_kind::<telemetry::v1::Telemetry>(),
+        istio_kind::<extensions::v1alpha1::TrafficExtension>(),
+        istio_kind::<extensions::v1alpha1::WasmPlugin>(),
     ]
 }
 
@@ -166,6 +204,23 @@ pub(crate) fn resource_list(kinds: &[Kind], group: &str, version: &str) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// istio-types' kinds are the CRD file's kinds, when the reference data is there.
+    #[test]
+    fn istio_kinds_match_the_crds() {
+        let mut ours = istio_kinds();
+        let Some(crds) = testkit::reference_crds("istio_kinds_match_the_crds") else {
+            return;
+        };
+        let mut theirs = crd_kinds(crds);
+        let key = |k: &Kind| (k.group.clone(), k.kind.clone());
+        ours.sort_by_key(key);
+        theirs.sort_by_key(key);
+        for k in ours.iter_mut().chain(theirs.iter_mut()) {
+            k.versions.sort();
+        }
+        assert_eq!(ours, theirs);
+    }
 
     #[test]
     fn versions_are_ordered_as_kubernetes_orders_them() {

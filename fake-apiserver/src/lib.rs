@@ -4,7 +4,8 @@
 //! It serves:
 //! - discovery: `/api`, `/apis`, and the resource list of every group/version, for the
 //!   core kinds mesh-dsl emits (Namespace, ServiceAccount, Service, ConfigMap, Secret,
-//!   Deployment) and the CRDs it is given;
+//!   Deployment), Istio's kinds as istio-types knows them ([`ServerOptions::istio`], no CRD
+//!   file needed) and the kinds of any CRDs it is given;
 //! - get, list (with a label selector, in one namespace or all), delete (a Namespace takes
 //!   its objects with it);
 //! - server-side apply (`PATCH` with `application/apply-patch+yaml`): create or merge,
@@ -12,8 +13,10 @@
 //!   another value unless `force=true`; `resourceVersion`, `generation`, `uid`,
 //!   `creationTimestamp` and `managedFields` kept; `dryRun=All` changes nothing; a
 //!   namespaced object in a namespace that does not exist is `404`;
-//! - schema checks through [`testkit::SchemaValidator`]: a field the schema does not
-//!   declare (or a wrong type) is `500` "field not declared in schema", as a Kubernetes
+//! - schema checks of Istio objects by istio-types' strict decoding and generated checks
+//!   ([`ServerOptions::istio`]), or against CRD schemas through a
+//!   [`testkit::SchemaValidator`] ([`ServerOptions::validator`]): a field the schema does
+//!   not declare (or a wrong type) is `500` "field not declared in schema", as a Kubernetes
 //!   1.32 server answers a server-side apply; other violations are `422 Invalid` with
 //!   `details.causes`; core kinds get `422` from [`testkit::core_shape_problems`];
 //! - Deployments that roll out: their status reports the current generation as updated and
@@ -27,7 +30,8 @@
 //! Simplifications: ownership is per field with maps followed and lists atomic (Istio's
 //! lists are atomic for server-side apply anyway; a Deployment's containers, merged by
 //! name on a real server, are one field here); every manager's operation is `Apply`; no
-//! watch, no create/update/merge-patch, no admission, no CEL rules, no authentication.
+//! watch, no create/update/merge-patch, no admission, no authentication; CEL rules only as
+//! istio-types' generated checks ([`ServerOptions::istio`]).
 //!
 //! ```
 //! let server = fake_apiserver::FakeApiServer::start(fake_apiserver::ServerOptions::new());
@@ -48,7 +52,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 pub use faults::{Fault, Faults, RequestMatch};
-pub use kinds::{Kind, core_kinds, crd_kinds};
+pub use kinds::{Kind, core_kinds, crd_kinds, istio_kinds};
 
 use store::{ApplyRequest, Store};
 
@@ -58,6 +62,7 @@ use store::{ApplyRequest, Store};
 pub struct ServerOptions {
     kinds: Vec<Kind>,
     validator: Option<&'static testkit::SchemaValidator>,
+    istio_checks: bool,
     rollout: Option<Duration>,
     namespaces: Vec<String>,
 }
@@ -75,6 +80,7 @@ impl ServerOptions {
         Self {
             kinds: core_kinds(),
             validator: None,
+            istio_checks: false,
             rollout: None,
             namespaces: vec![
                 "default".into(),
@@ -82,6 +88,16 @@ impl ServerOptions {
                 "istio-system".into(),
             ],
         }
+    }
+
+    /// Also serves every Istio kind istio-types knows ([`istio_kinds`]) and checks Istio
+    /// objects as the CRDs would, with istio-types' strict decoding (unknown fields and
+    /// wrong types are `500`, other problems `422`) and its generated schema and CEL checks
+    /// (`422`). Needs no CRD file.
+    pub fn istio(mut self) -> Self {
+        self.kinds.extend(istio_kinds());
+        self.istio_checks = true;
+        self
     }
 
     /// Also serves the kinds of these CRDs (every served version).
@@ -96,7 +112,8 @@ impl ServerOptions {
         self
     }
 
-    /// Checks custom resources against their CRD schemas (default: no check).
+    /// Checks custom resources against their CRD schemas (default: no check; takes
+    /// precedence over the checks of [`ServerOptions::istio`]).
     pub fn validator(mut self, validator: &'static testkit::SchemaValidator) -> Self {
         self.validator = Some(validator);
         self
@@ -135,6 +152,7 @@ pub(crate) struct Shared {
     pub(crate) store: Mutex<Store>,
     pub(crate) kinds: Vec<Kind>,
     pub(crate) validator: Option<&'static testkit::SchemaValidator>,
+    pub(crate) istio_checks: bool,
     pub(crate) faults: Faults,
     pub(crate) requests: Mutex<Vec<RequestRecord>>,
     pub(crate) addr: SocketAddr,
@@ -188,6 +206,7 @@ impl FakeApiServer {
             store: Mutex::new(store),
             kinds: options.kinds,
             validator: options.validator,
+            istio_checks: options.istio_checks,
             faults: Faults::default(),
             requests: Mutex::new(Vec::new()),
             addr,

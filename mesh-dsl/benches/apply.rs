@@ -3,7 +3,7 @@
 //! the default concurrency (16) against one request at a time. Each sample is a first
 //! apply (every object created) to a fresh server; starting it is not timed.
 //!
-//! `cargo bench -p mesh-dsl --bench apply` (needs `../shared/istio/crds.yaml`).
+//! `cargo bench -p mesh-dsl --bench apply`.
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -32,8 +32,6 @@ static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
         .build()
         .expect("a runtime")
 });
-
-static CRDS: LazyLock<Option<testkit::Crds>> = LazyLock::new(testkit::Crds::load);
 
 /// The scale workload with `n` services.
 fn services(n: usize) -> Resources {
@@ -90,8 +88,11 @@ fn services(n: usize) -> Resources {
 
 /// A fresh server with 5 ms latency and a client for it.
 fn cluster() -> Option<(FakeApiServer, kube::Client, std::path::PathBuf)> {
-    let crds = CRDS.as_ref()?;
-    let server = FakeApiServer::start(ServerOptions::new().crds(crds));
+    // Istio's kinds from istio-types, without schema checks (as before, with the CRD file).
+    let options = fake_apiserver::istio_kinds()
+        .into_iter()
+        .fold(ServerOptions::new(), ServerOptions::kind);
+    let server = FakeApiServer::start(options);
     server.faults().set_latency(Duration::from_millis(5));
     let path =
         std::env::temp_dir().join(format!("mesh-dsl-bench-{}.kubeconfig", std::process::id()));
@@ -101,10 +102,6 @@ fn cluster() -> Option<(FakeApiServer, kube::Client, std::path::PathBuf)> {
 }
 
 fn bench_apply(bencher: Bencher, resources: &Resources, concurrency: usize) {
-    if CRDS.is_none() {
-        eprintln!("skipping: ../shared/istio/crds.yaml not found");
-        return;
-    }
     let options = ApplyOptions::new("bench")
         .concurrency(concurrency)
         .timeout(Duration::from_secs(1800));

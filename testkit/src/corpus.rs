@@ -224,7 +224,7 @@ mod tests {
 
     #[test]
     fn reads_the_shared_corpus() {
-        if crate::shared_or_skip("reads_the_shared_corpus").is_none() {
+        if crate::reference_data("reads_the_shared_corpus").is_none() {
             return;
         }
         let corpus = corpus().expect("the corpus directory");

@@ -3,9 +3,11 @@
 //! This crate is never published and is only a dev-dependency. It bundles four kinds of
 //! helpers:
 //!
-//! * **Reference data location**: [`shared_istio_dir`] and [`shared_or_skip`] find the Istio
-//!   reference data that lives next to the workspace (`<workspace>/../shared/istio`). That data
-//!   is *not* part of the repository; tests that need it skip themselves when it is absent.
+//! * **Reference data location**: [`reference_data`] finds the Istio reference data that lives
+//!   next to the workspace (`<workspace>/../shared/istio`, or `$MESH_DSL_SHARED_DIR/istio`).
+//!   That data is *not* part of the repository. A test that needs it and does not find it
+//!   **fails** under CI (`CI=true`) and prints a visible `SKIPPED` line otherwise; it never
+//!   passes silently.
 //! * **CRD access**: [`Crds`] reads the Istio `CustomResourceDefinition`s from `crds.yaml` and
 //!   gives the served versions and the `openAPIV3Schema` of every kind.
 //! * **Schema checks**: [`SchemaValidator`] checks a whole resource (as a JSON value) against the
@@ -24,7 +26,7 @@ mod crds;
 mod schema;
 mod yaml11;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub use corpus::{
     Corpus, CorpusDoc, CorpusFailure, ISTIO_GROUPS, corpus, corpus_dir, corpus_documents,
@@ -38,13 +40,19 @@ pub use yaml11::{
 };
 
 /// What is wrong with one emitted object, checked as a cluster would: an Istio object (by
-/// [`is_istio_kind`]) against its CRD schema when the shared CRDs are present (nothing is
-/// checked otherwise), any other object by [`core_shape_problems`]. `None` when it passes.
+/// [`is_istio_kind`]) against its CRD schema, any other object by [`core_shape_problems`].
+/// `None` when it passes.
+///
+/// Without the reference data the CRD schemas are unknown: under CI (see [`in_ci`]) that is a
+/// panic naming the missing file; otherwise the schema part is skipped with a visible
+/// `SKIPPED` line on stderr (once per test binary) and the object counts as passing.
 pub fn document_problems(doc: &serde_json::Value) -> Option<String> {
     let api = doc["apiVersion"].as_str().unwrap_or("");
     let kind = doc["kind"].as_str().unwrap_or("");
     if is_istio_kind(api, kind) {
-        let errors = shared_validator()?.validate(doc).err()?;
+        let errors = reference_validator("testkit::document_problems (CRD schema part)")?
+            .validate(doc)
+            .err()?;
         Some(format!("fails its CRD schema: {}", render_errors(&errors)))
     } else {
         let problems = core_shape_problems(doc);
@@ -58,39 +66,135 @@ fn workspace_root() -> PathBuf {
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 
-/// Where the Istio reference data would be: `<workspace root>/../shared/istio`.
+/// The environment variable that moves the shared reference directory (the one holding
+/// `istio/`); default `<workspace root>/../shared`. Setting it to a path that does not exist
+/// shows what a run without the reference data does.
+pub const SHARED_DIR_ENV: &str = "MESH_DSL_SHARED_DIR";
+
+/// The shared reference directory: `$MESH_DSL_SHARED_DIR` when set and not empty, else
+/// `<workspace root>/../shared`. Returned whether or not it exists.
+pub fn shared_dir() -> PathBuf {
+    match std::env::var_os(SHARED_DIR_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => workspace_root().join("..").join("shared"),
+    }
+}
+
+/// Where the Istio reference data would be: [`shared_dir`]`/istio`.
 ///
 /// Returned whether or not it exists; [`shared_istio_dir`] checks for it.
 pub fn expected_shared_istio_dir() -> PathBuf {
-    workspace_root().join("..").join("shared").join("istio")
+    shared_dir().join("istio")
 }
 
-/// The Istio reference data directory, `<workspace root>/../shared/istio`, if it exists.
+/// The Istio reference data directory, [`expected_shared_istio_dir`], if it exists.
 ///
-/// The workspace root is the parent of the `testkit` crate directory. The data is only present
-/// on machines that have the shared reference files next to the checkout; every caller must
-/// cope with `None`.
+/// A plain lookup that neither skips nor fails: tests use [`reference_data`] instead.
 pub fn shared_istio_dir() -> Option<PathBuf> {
     let dir = expected_shared_istio_dir();
     dir.is_dir().then_some(dir)
 }
 
-/// Like [`shared_istio_dir`], but prints one line to stderr naming `test` when the data is absent.
+/// Whether this is a CI run: the environment variable `CI` is `true` or `1` (any case).
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
+/// What a test does when reference data it needs is missing: under CI (see [`in_ci`]) it
+/// panics naming `test` and `path`; otherwise it prints one `SKIPPED` line to stderr and
+/// returns, so the caller returns (or skips the part that needs the data). The line is written
+/// to stderr directly, so it shows even though the test harness captures a passing test's
+/// output.
 ///
+/// # Panics
+/// Under CI, always.
+pub fn missing_reference_data(test: &str, path: &Path) {
+    let what = format!(
+        "{test}: {} not found (the Istio reference data beside the checkout, or set {SHARED_DIR_ENV})",
+        path.display()
+    );
+    if in_ci() {
+        panic!("reference data missing under CI: {what}");
+    }
+    // Straight to stderr, not `eprintln!`: the test harness captures the macro's output of a
+    // passing test, and a skip must be seen.
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {what}");
+}
+
+/// The Istio reference data directory for test `test`, checked to hold `crds.yaml`,
+/// `corpus/` and `analyzer-cases.json`.
+///
+/// When the data is missing: under CI (`CI=true`) this panics with a message naming the
+/// missing path and the test; otherwise it prints `SKIPPED <test>: <path> not found ...` to
+/// stderr and returns `None`, and the test returns (or skips the part needing the data).
 /// Meant as the first line of a test that needs the reference data:
 ///
-/// ```
-/// let Some(dir) = testkit::shared_or_skip("my_test") else { return };
+/// ```no_run
+/// let Some(dir) = testkit::reference_data("my_test") else { return };
 /// assert!(dir.join("crds.yaml").exists());
 /// ```
-pub fn shared_or_skip(test: &str) -> Option<PathBuf> {
-    let dir = shared_istio_dir();
-    if dir.is_none() {
-        eprintln!(
-            "skipping {test}: ../shared/istio not found (reference data is only needed by tests)"
-        );
+///
+/// # Panics
+/// Under CI, when the data is missing.
+pub fn reference_data(test: &str) -> Option<PathBuf> {
+    let dir = expected_shared_istio_dir();
+    let missing = ["crds.yaml", "corpus", "analyzer-cases.json"]
+        .iter()
+        .map(|f| dir.join(f))
+        .find(|p| !p.exists());
+    match missing {
+        None => Some(dir),
+        Some(path) => {
+            missing_reference_data(test, if dir.is_dir() { &path } else { &dir });
+            None
+        }
     }
-    dir
+}
+
+/// The former name of [`reference_data`], kept for callers on other branches.
+pub fn shared_or_skip(test: &str) -> Option<PathBuf> {
+    reference_data(test)
+}
+
+/// The CRDs of the reference data, for test `test` ([`reference_data`]'s rules when absent).
+///
+/// # Panics
+/// Under CI, when the data is missing.
+pub fn reference_crds(test: &str) -> Option<&'static Crds> {
+    reference_data(test)?;
+    static CRDS: std::sync::OnceLock<Crds> = std::sync::OnceLock::new();
+    Some(CRDS.get_or_init(|| Crds::load().expect("crds.yaml was just found")))
+}
+
+/// The schema validator over the reference CRDs, for test `test` ([`reference_data`]'s rules
+/// when absent). The `SKIPPED` line is printed once per test binary when the same `test`
+/// asks again.
+///
+/// # Panics
+/// Under CI, when the data is missing.
+pub fn reference_validator(test: &str) -> Option<&'static SchemaValidator> {
+    if let Some(v) = shared_validator() {
+        return Some(v);
+    }
+    static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
+    if in_ci() || !said.iter().any(|t| t == test) {
+        said.push(test.to_string());
+        drop(said);
+        missing_reference_data(test, &expected_shared_istio_dir().join("crds.yaml"));
+    }
+    None
+}
+
+/// The documents of the reference corpus, for test `test` ([`reference_data`]'s rules when
+/// absent).
+///
+/// # Panics
+/// Under CI, when the data is missing.
+pub fn reference_corpus(test: &str) -> Option<Vec<CorpusDoc>> {
+    reference_data(test)?;
+    corpus_documents()
 }
 
 /// insta settings that put snapshots in the workspace's top-level `snapshots/` folder
@@ -115,6 +219,13 @@ mod tests {
 
     #[test]
     fn expected_dir_is_next_to_the_workspace() {
+        if std::env::var_os(SHARED_DIR_ENV).is_some() {
+            assert_eq!(
+                expected_shared_istio_dir(),
+                PathBuf::from(std::env::var_os(SHARED_DIR_ENV).unwrap()).join("istio")
+            );
+            return;
+        }
         let dir = expected_shared_istio_dir();
         assert!(dir.ends_with("../shared/istio"), "{}", dir.display());
         assert_eq!(
@@ -126,14 +237,14 @@ mod tests {
     }
 
     #[test]
-    fn shared_dir_is_consistent() {
-        match shared_istio_dir() {
-            Some(dir) => {
-                assert!(dir.is_dir());
-                assert_eq!(shared_or_skip("shared_dir_is_consistent"), Some(dir));
-            }
-            None => assert_eq!(shared_or_skip("shared_dir_is_consistent"), None),
-        }
+    fn reference_data_is_consistent() {
+        let Some(dir) = reference_data("reference_data_is_consistent") else {
+            assert!(!in_ci(), "reference_data returns None only outside CI");
+            return;
+        };
+        assert_eq!(shared_istio_dir(), Some(dir.clone()));
+        assert!(dir.join("crds.yaml").is_file());
+        assert!(reference_crds("reference_data_is_consistent").is_some());
     }
 
     #[test]
@@ -145,17 +256,17 @@ mod tests {
         let bad_ns =
             json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "Shop!"}});
         assert!(document_problems(&bad_ns).is_some());
+        if reference_validator("document_problems_routes_istio_objects").is_none() {
+            return;
+        }
         let typo = json!({
             "apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
             "metadata": {"name": "vs"}, "spec": {"hostz": ["a"]},
         });
-        match shared_validator() {
-            Some(_) => assert!(
-                document_problems(&typo).is_some_and(|p| p.contains("CRD schema")),
-                "{:?}",
-                document_problems(&typo)
-            ),
-            None => assert_eq!(document_problems(&typo), None),
-        }
+        assert!(
+            document_problems(&typo).is_some_and(|p| p.contains("CRD schema")),
+            "{:?}",
+            document_problems(&typo)
+        );
     }
 }

@@ -95,14 +95,9 @@ fn missing_istio_crds_exit_3_with_one_clear_sentence() {
 
 #[test]
 fn diff_apply_and_delete_with_their_exit_codes() {
-    let Some(_) = testkit::shared_or_skip("diff_apply_and_delete_with_their_exit_codes") else {
-        return;
-    };
-    let crds = testkit::Crds::load().unwrap();
     let server = FakeApiServer::start(
         ServerOptions::new()
-            .crds(&crds)
-            .validator(testkit::shared_validator().unwrap())
+            .istio()
             .deployments_ready_after(std::time::Duration::from_millis(200)),
     );
     let kc = kubeconfig(&server, "deploy");

@@ -19,8 +19,8 @@ struct CrdPlace {
     rules: Vec<(String, String)>,
 }
 
-fn load_crds() -> Option<Vec<Value>> {
-    let dir = testkit::shared_or_skip("cel_rules")?;
+fn load_crds(test: &str) -> Option<Vec<Value>> {
+    let dir = testkit::reference_data(test)?;
     let text = std::fs::read_to_string(dir.join("crds.yaml")).expect("crds.yaml reads");
     let docs: Vec<Value> = serde_saphyr::from_multiple(&text).expect("crds.yaml parses");
     Some(docs.into_iter().filter(|d| !d.is_null()).collect())
@@ -84,7 +84,9 @@ fn crd_places(crds: &[Value]) -> Vec<CrdPlace> {
 /// schema), and none is left out.
 #[test]
 fn every_rule_in_crds_yaml_has_a_generated_check() {
-    let Some(crds) = load_crds() else { return };
+    let Some(crds) = load_crds("every_rule_in_crds_yaml_has_a_generated_check") else {
+        return;
+    };
     let places = crd_places(&crds);
     let rules: usize = places.iter().map(|p| p.rules.len()).sum();
     let versions: BTreeSet<(&str, &str)> = places
@@ -140,6 +142,17 @@ fn every_rule_in_crds_yaml_has_a_generated_check() {
         "no rule of crds.yaml is a transition rule"
     );
     assert!(places.iter().all(|p| p.path.starts_with("spec")));
+    assert_eq!(
+        (
+            places.len(),
+            versions.len(),
+            RULES.len(),
+            PLACES.len(),
+            emitted
+        ),
+        (345, 33, 37, 137, 159),
+        "(places, kind versions, distinct generated rules, generated places, emitted rules)"
+    );
 }
 
 /// Every rule text of crds.yaml compiles in the interpreter, and every function it calls
@@ -148,7 +161,9 @@ fn every_rule_in_crds_yaml_has_a_generated_check() {
 #[test]
 fn every_rule_compiles_in_the_interpreter() {
     use istio_types::validate::interpreter;
-    let Some(crds) = load_crds() else { return };
+    let Some(crds) = load_crds("every_rule_compiles_in_the_interpreter") else {
+        return;
+    };
     let texts: BTreeSet<String> = crd_places(&crds)
         .into_iter()
         .flat_map(|p| p.rules.into_iter().map(|(r, _)| r))
@@ -166,6 +181,7 @@ fn every_rule_compiles_in_the_interpreter() {
         "{} distinct rule texts compile in the interpreter",
         texts.len()
     );
+    assert_eq!(texts.len(), 36, "distinct rule texts");
 }
 
 /// Values to bind to `self` for a rule: scalars for rules on a value, maps and lists for
@@ -319,7 +335,9 @@ const URL_DIFFERENCES: &[(&str, &str)] = &[
 #[test]
 fn translations_agree_with_the_interpreter() {
     use istio_types::validate::interpreter;
-    let Some(crds) = load_crds() else { return };
+    let Some(crds) = load_crds("translations_agree_with_the_interpreter") else {
+        return;
+    };
     let mut types: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for p in crd_places(&crds) {
         for (r, _) in p.rules {
@@ -359,6 +377,7 @@ fn translations_agree_with_the_interpreter() {
         "{compared} rule evaluations compared; known URL differences (Go vs WHATWG): {known:?}"
     );
     assert!(compared > 500, "{compared}");
+    assert_eq!(compared, 1119, "rule evaluations compared");
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
     assert_eq!(
         known.len(),
@@ -392,10 +411,10 @@ fn kube_path(p: &istio_types::de::FieldPath) -> String {
 #[cfg(feature = "cel")]
 #[test]
 fn corpus_rule_failures_match_an_independent_validator() {
-    let Some(crds) = load_crds() else { return };
-    let Some(docs) = testkit::corpus_documents() else {
+    let Some(crds) = load_crds("corpus_rule_failures_match_an_independent_validator") else {
         return;
     };
+    let docs = testkit::corpus_documents().expect("the corpus beside the CRDs");
     let schema_of = |api_version: &str, kind: &str| -> Option<&Value> {
         let (group, version) = api_version.split_once('/')?;
         crds.iter()
@@ -464,4 +483,9 @@ fn corpus_rule_failures_match_an_independent_validator() {
     );
     assert!(checked > 400, "{checked}");
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    assert_eq!(
+        (checked, failing_docs, failures, evaluations),
+        (452, 2, 2, 2190),
+        "(documents checked, documents failing, rule failures, evaluations)"
+    );
 }

@@ -71,7 +71,7 @@ fn json_diff(a: &Value, b: &Value, path: &str) -> Option<String> {
 
 #[test]
 fn every_schema_valid_corpus_document_round_trips() {
-    let Some(_) = testkit::shared_or_skip("every_schema_valid_corpus_document_round_trips") else {
+    let Some(_) = testkit::reference_data("every_schema_valid_corpus_document_round_trips") else {
         return;
     };
     let docs = testkit::corpus_documents().expect("corpus present");
@@ -160,4 +160,34 @@ fn every_schema_valid_corpus_document_round_trips() {
     );
     assert!(read > 400, "expected the whole corpus, read {read}");
     assert_eq!(round_tripped + schema_rejected.len(), read);
+    // The printed summary, asserted.
+    assert_eq!(
+        (read, round_tripped, version_moved, schema_rejected.len()),
+        (461, 452, 18, 9),
+        "(read, round-tripped, written at a newer version, rejected)"
+    );
+    let expected_per_kind = [
+        ("AuthorizationPolicy", 15),
+        ("DestinationRule", 45),
+        ("EnvoyFilter", 24),
+        ("Gateway", 82),
+        ("PeerAuthentication", 4),
+        ("ProxyConfig", 4),
+        ("RequestAuthentication", 6),
+        ("ServiceEntry", 68),
+        ("Sidecar", 22),
+        ("Telemetry", 21),
+        ("TrafficExtension", 1),
+        ("VirtualService", 152),
+        ("WasmPlugin", 2),
+        ("WorkloadEntry", 3),
+        ("WorkloadGroup", 3),
+    ];
+    assert_eq!(
+        per_kind,
+        expected_per_kind
+            .iter()
+            .map(|(k, n)| (k.to_string(), *n))
+            .collect::<BTreeMap<_, _>>()
+    );
 }

@@ -225,7 +225,8 @@ fn no_input_panics() {
         "{".into(),
         "\u{0}\u{feff}".into(),
     ];
-    if let Some(docs) = testkit::corpus_documents() {
+    let handwritten = inputs.len();
+    if let Some(docs) = testkit::reference_corpus("no_input_panics (mutations of the corpus)") {
         // Replace each scalar in turn by values of other types.
         for doc in docs.iter().filter(|d| d.is_istio()).take(120) {
             for replacement in [
@@ -239,6 +240,10 @@ fn no_input_panics() {
                 inputs.push(serde_json::to_string(&v).unwrap());
             }
         }
+    }
+    if inputs.len() > handwritten {
+        // 120 Istio documents of the corpus, four mutations each.
+        assert_eq!(inputs.len(), handwritten + 480);
     }
     for input in &inputs {
         let _ = parse_stream(input, "fuzz");

@@ -91,7 +91,7 @@ fn run_case(base: &Path, case: &Value, name: &str, deployments: bool) -> Result<
 
 #[test]
 fn istio_analyzer_cases() {
-    let Some(dir) = testkit::shared_or_skip("istio_analyzer_cases") else {
+    let Some(dir) = testkit::reference_data("istio_analyzer_cases") else {
         return;
     };
     let text =
@@ -143,6 +143,11 @@ fn istio_analyzer_cases() {
     for f in &failures {
         println!("FAILED {f}");
     }
+    assert_eq!(
+        (passed, cases.len(), run, skipped.len()),
+        (102, 104, 102, 2),
+        "(cases matching, cases, run, skipped)"
+    );
     assert!(
         failures.is_empty(),
         "{} of {run} cases differ:\n{}",

@@ -2,7 +2,6 @@
 //! 127.0.0.1, through a generated kubeconfig. One scenario per test.
 
 use std::path::PathBuf;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -51,20 +50,9 @@ fn shop(with_product: bool, user_timeout_secs: u64) -> Resources {
     mesh.compile().expect("the test mesh compiles").resources
 }
 
-fn crds() -> &'static testkit::Crds {
-    static CRDS: OnceLock<testkit::Crds> = OnceLock::new();
-    CRDS.get_or_init(|| testkit::Crds::load().expect("../shared/istio/crds.yaml"))
-}
-
-/// A server with Istio's CRDs and schema checks, or `None` (with a note) without the
-/// reference data.
-fn istio_server(test: &str) -> Option<ServerOptions> {
-    testkit::shared_or_skip(test)?;
-    Some(
-        ServerOptions::new()
-            .crds(crds())
-            .validator(testkit::shared_validator()?),
-    )
+/// A server with Istio's kinds and schema checks, from istio-types (no reference data needed).
+fn istio_server() -> ServerOptions {
+    ServerOptions::new().istio()
 }
 
 /// A running fake server and a kubeconfig file for it.
@@ -138,9 +126,7 @@ fn actions(report: &apply::ApplyReport) -> Vec<(String, Action)> {
 
 #[tokio::test]
 async fn first_apply_creates_everything_in_order() {
-    let Some(opts) = istio_server("first_apply_creates_everything_in_order") else {
-        return;
-    };
+    let opts = istio_server();
     let cluster = Cluster::start(opts);
     let resources = shop(true, 5);
     let report = apply::apply(&cluster.client().await, &resources, &options())
@@ -226,9 +212,7 @@ async fn first_apply_creates_everything_in_order() {
 
 #[tokio::test]
 async fn a_second_apply_reports_everything_unchanged() {
-    let Some(opts) = istio_server("a_second_apply_reports_everything_unchanged") else {
-        return;
-    };
+    let opts = istio_server();
     let cluster = Cluster::start(opts);
     let client = cluster.client().await;
     let resources = shop(true, 5);
@@ -257,9 +241,7 @@ async fn a_second_apply_reports_everything_unchanged() {
 
 #[tokio::test]
 async fn a_change_updates_exactly_that_object() {
-    let Some(opts) = istio_server("a_change_updates_exactly_that_object") else {
-        return;
-    };
+    let opts = istio_server();
     let cluster = Cluster::start(opts);
     let client = cluster.client().await;
     apply_ok(&client, &shop(true, 5)).await;
@@ -315,9 +297,7 @@ async fn a_change_updates_exactly_that_object() {
 
 #[tokio::test]
 async fn prune_deletes_only_objects_of_this_applyset() {
-    let Some(opts) = istio_server("prune_deletes_only_objects_of_this_applyset") else {
-        return;
-    };
+    let opts = istio_server();
     let cluster = Cluster::start(opts.namespaces(["default", "istio-system", "other"]));
     let client = cluster.client().await;
     let first = apply::apply(&client, &shop(true, 5), &options().prune())
@@ -445,9 +425,7 @@ async fn prune_deletes_only_objects_of_this_applyset() {
 
 #[tokio::test]
 async fn a_conflict_is_reported_then_resolved_with_force() {
-    let Some(opts) = istio_server("a_conflict_is_reported_then_resolved_with_force") else {
-        return;
-    };
+    let opts = istio_server();
     let cluster = Cluster::start(opts);
     let client = cluster.client().await;
     let resources = shop(true, 5);
@@ -524,9 +502,7 @@ async fn a_conflict_is_reported_then_resolved_with_force() {
 
 #[tokio::test]
 async fn requests_are_retried_after_429_and_500() {
-    let Some(opts) = istio_server("requests_are_retried_after_429_and_500") else {
-        return;
-    };
+    let opts = istio_server();
     let cluster = Cluster::start(opts);
     let faults = cluster.server.faults();
     faults.inject(
@@ -564,9 +540,7 @@ async fn requests_are_retried_after_429_and_500() {
 
 #[tokio::test]
 async fn an_invalid_object_stops_the_apply_before_any_write() {
-    let Some(opts) = istio_server("an_invalid_object_stops_the_apply_before_any_write") else {
-        return;
-    };
+    let opts = istio_server();
     let cluster = Cluster::start(opts.namespaces(["default", "istio-system", "shop"]));
     let mut resources = shop(true, 5);
     // A typo the API server drops on `kubectl apply` but refuses on server-side apply...
@@ -656,9 +630,7 @@ async fn missing_istio_crds_are_one_clear_error() {
 
 #[tokio::test]
 async fn an_interrupted_apply_converges_when_run_again() {
-    let Some(opts) = istio_server("an_interrupted_apply_converges_when_run_again") else {
-        return;
-    };
+    let opts = istio_server();
     let cluster = Cluster::start(opts);
     let client = cluster.client().await;
     let resources = shop(true, 5);
@@ -703,9 +675,7 @@ async fn an_interrupted_apply_converges_when_run_again() {
 
 #[tokio::test]
 async fn wait_reports_rollouts_and_what_is_not_ready() {
-    let Some(opts) = istio_server("wait_reports_rollouts_and_what_is_not_ready") else {
-        return;
-    };
+    let opts = istio_server();
     let cluster = Cluster::start(opts.deployments_ready_after(Duration::from_millis(300)));
     let report = apply::apply(&cluster.client().await, &shop(true, 5), &options().wait())
         .await
@@ -714,9 +684,7 @@ async fn wait_reports_rollouts_and_what_is_not_ready() {
     let wait = report.wait.as_ref().unwrap();
     assert_eq!(wait.ready.len(), 3, "{wait}");
 
-    let Some(opts) = istio_server("wait_reports_rollouts_and_what_is_not_ready") else {
-        return;
-    };
+    let opts = istio_server();
     let never = Cluster::start(opts);
     let report = apply::apply(
         &never.client().await,
@@ -739,9 +707,7 @@ async fn wait_reports_rollouts_and_what_is_not_ready() {
 
 #[tokio::test]
 async fn a_dry_run_reports_without_writing() {
-    let Some(opts) = istio_server("a_dry_run_reports_without_writing") else {
-        return;
-    };
+    let opts = istio_server();
     let cluster = Cluster::start(opts);
     let client = cluster.client().await;
     let report = apply::apply(&client, &shop(true, 5), &options().dry_run())
@@ -760,9 +726,7 @@ async fn a_dry_run_reports_without_writing() {
 
 #[tokio::test]
 async fn delete_removes_everything_the_applyset_owns() {
-    let Some(opts) = istio_server("delete_removes_everything_the_applyset_owns") else {
-        return;
-    };
+    let opts = istio_server();
     let cluster = Cluster::start(opts.namespaces(["default", "istio-system", "other"]));
     let client = cluster.client().await;
     apply_ok(&client, &shop(true, 5)).await;
@@ -799,9 +763,7 @@ async fn delete_removes_everything_the_applyset_owns() {
 
 #[tokio::test]
 async fn an_applyset_of_another_tool_is_refused() {
-    let Some(opts) = istio_server("an_applyset_of_another_tool_is_refused") else {
-        return;
-    };
+    let opts = istio_server();
     let cluster = Cluster::start(opts);
     cluster
         .server
@@ -824,7 +786,7 @@ async fn an_applyset_of_another_tool_is_refused() {
 async fn end_to_end_against_a_real_cluster() {
     let Some(path) = std::env::var_os("MESH_E2E_KUBECONFIG") else {
         eprintln!(
-            "skipping end_to_end_against_a_real_cluster: set MESH_E2E_KUBECONFIG to a kubeconfig of a cluster with Istio installed"
+            "SKIPPED end_to_end_against_a_real_cluster: set MESH_E2E_KUBECONFIG to a kubeconfig of a cluster with Istio installed"
         );
         return;
     };

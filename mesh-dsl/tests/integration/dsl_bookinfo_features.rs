@@ -350,8 +350,9 @@ fn an_external_host_has_one_traffic_policy() {
 
 #[test]
 fn the_new_builders_output_passes_the_crd_schemas() {
-    let Some(validator) = testkit::shared_validator() else {
-        eprintln!("skipping the CRD schema check: ../shared/istio not found");
+    let Some(validator) =
+        testkit::reference_validator("the_new_builders_output_passes_the_crd_schemas")
+    else {
         return;
     };
     let (mut mesh, ns) = bookinfo();

@@ -1,5 +1,5 @@
 //! `mesh_dsl::simulate` on Istio's own bookinfo routing files, read from
-//! `../shared/istio/corpus/samples/bookinfo` (skipped when that is absent).
+//! `../shared/istio/corpus/samples/bookinfo` (see `testkit::reference_data` when that is absent).
 
 use std::path::PathBuf;
 
@@ -8,7 +8,7 @@ use mesh_dsl::simulate::{AbortWith, Decision, Outcome, Request, Sampler, Simulat
 
 /// The bookinfo Services and Deployments plus the given networking files.
 fn bookinfo(test: &str, files: &[&str]) -> Option<Simulator> {
-    let dir: PathBuf = testkit::shared_or_skip(test)?.join("corpus/samples/bookinfo");
+    let dir: PathBuf = testkit::reference_data(test)?.join("corpus/samples/bookinfo");
     let mut docs = Vec::new();
     let platform = "platform/kube/bookinfo.yaml".to_string();
     for f in std::iter::once(&platform).chain(

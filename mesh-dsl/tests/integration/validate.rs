@@ -2098,7 +2098,7 @@ type Rejection = (String, BTreeSet<String>, Vec<String>);
 
 #[test]
 fn corpus_report() {
-    let Some(docs) = testkit::corpus_documents() else {
+    let Some(docs) = testkit::reference_corpus("corpus_report") else {
         return;
     };
     let mut accepted = 0;
@@ -2210,6 +2210,30 @@ fn corpus_report() {
         by_verdict(Verdict::NotAnObject)
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // The printed summary, asserted: a change in any count is a change in behaviour.
+    assert_eq!(
+        (
+            docs.len(),
+            accepted,
+            accepted_istio,
+            with_warnings,
+            rejected.len()
+        ),
+        (711, 657, 426, 38, 54),
+        "(documents, accepted, accepted Istio, with warnings, rejected)"
+    );
+    assert_eq!(
+        [
+            Verdict::IstioWebhook,
+            Verdict::IstioCrd,
+            Verdict::Kubernetes,
+            Verdict::UnknownField,
+            Verdict::NotAnObject,
+        ]
+        .map(by_verdict),
+        [23, 6, 14, 5, 6],
+        "rejections by verdict: Istio webhook, Istio CRD, Kubernetes, unknown fields, not objects"
+    );
     // Every Istio sample and every validation dataset document is accepted.
     assert!(
         !rejected
@@ -2223,7 +2247,7 @@ fn corpus_report() {
 /// IST0131) on exactly these VirtualServices; validation finds the same ones.
 #[test]
 fn unreachable_rule_warnings_match_istios_analyzer_test() {
-    let Some(dir) = testkit::shared_or_skip("unreachable_rule_warnings_match_istios_analyzer_test")
+    let Some(dir) = testkit::reference_data("unreachable_rule_warnings_match_istios_analyzer_test")
     else {
         return;
     };
@@ -2276,7 +2300,7 @@ fn unreachable_rule_warnings_match_istios_analyzer_test() {
 #[cfg(feature = "cel")]
 #[test]
 fn both_cel_engines_agree_over_the_corpus() {
-    let Some(docs) = testkit::corpus_documents() else {
+    let Some(docs) = testkit::reference_corpus("both_cel_engines_agree_over_the_corpus") else {
         return;
     };
     let resources: Resources = docs
@@ -2294,5 +2318,10 @@ fn both_cel_engines_agree_over_the_corpus() {
     println!(
         "{} resources, {} CEL rule evaluations per engine",
         generated.resources, generated.rules_evaluated
+    );
+    assert_eq!(
+        (generated.resources, generated.rules_evaluated),
+        (696, 1095),
+        "(resources, CEL rule evaluations)"
     );
 }
