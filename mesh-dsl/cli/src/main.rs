@@ -1,7 +1,8 @@
 //! `mesh`: the mesh-dsl command-line tool.
 //!
 //! ```text
-//! mesh fmt -f FILE|DIR|-...   print every document back as canonical YAML
+//! mesh fmt -f FILE|DIR|-... [--to-version V]
+//!                             print every document back as canonical YAML
 //! mesh simulate -f FILE|DIR --host H [--path P] [-H name:value]... [--gateway NS/NAME] [-o json]
 //!                             decide offline where a request goes, and why
 //! mesh validate -f FILE|DIR|-... [-o json] [--fail-on warning]
@@ -47,6 +48,10 @@ enum Command {
         /// Do not print; exit 1 if any file is not already in canonical form.
         #[arg(long)]
         check: bool,
+        /// Write every Istio resource at this served version (e.g. `v1`) instead of the
+        /// `apiVersion` it was read with.
+        #[arg(long, value_name = "VERSION")]
+        to_version: Option<String>,
     },
     /// Decide offline where a request goes (VirtualService, route, destinations with
     /// shares and DestinationRule policies, faults, retries...) and print why. Exit 0 when
@@ -71,7 +76,11 @@ enum Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Fmt { files, check } => fmt(&files, check),
+        Command::Fmt {
+            files,
+            check,
+            to_version,
+        } => fmt(&files, check, to_version.as_deref()),
         Command::Simulate(args) => simulate::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Analyze(args) => analyze::run(&args),
@@ -194,13 +203,13 @@ fn parse_all(inputs: &[Input]) -> Result<Vec<(String, Vec<SourceDocument>)>, Fai
     Ok(out)
 }
 
-fn fmt(args: &[String], check: bool) -> Result<(), Failure> {
+fn fmt(args: &[String], check: bool, to_version: Option<&str>) -> Result<(), Failure> {
     let inputs = read_inputs(args)?;
     let parsed = parse_all(&inputs)?;
     if check {
         let mut unformatted = 0;
         for ((origin, docs), input) in parsed.iter().zip(&inputs) {
-            let canonical = render(docs.iter().map(|d| &d.document))?;
+            let canonical = render(docs, to_version)?;
             if canonical != input.text {
                 eprintln!("{origin}: not in canonical form (run `mesh fmt -f {origin}`)");
                 unformatted += 1;
@@ -212,10 +221,8 @@ fn fmt(args: &[String], check: bool) -> Result<(), Failure> {
             Err(Failure::Invalid)
         };
     }
-    let all = parsed
-        .iter()
-        .flat_map(|(_, docs)| docs.iter().map(|d| &d.document));
-    let text = render(all)?;
+    let all = parsed.iter().flat_map(|(_, docs)| docs);
+    let text = render(all, to_version)?;
     write_stdout(&text)
 }
 
@@ -233,9 +240,15 @@ fn write_stdout(text: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-fn render<'a>(docs: impl IntoIterator<Item = &'a document::Document>) -> Result<String, Failure> {
-    document::to_yaml_stream(docs).map_err(|e| {
-        eprintln!("error: cannot render YAML: {e}");
+fn render<'a>(
+    docs: impl IntoIterator<Item = &'a SourceDocument>,
+    to_version: Option<&str>,
+) -> Result<String, Failure> {
+    document::write_stream(docs, to_version).map_err(|e| {
+        match e {
+            document::WriteError::Yaml(e) => eprintln!("error: cannot render YAML: {e}"),
+            e => eprintln!("error: {e}"),
+        }
         Failure::Invalid
     })
 }
