@@ -283,7 +283,9 @@ pub fn parse_stream(src: &str, origin: &str) -> Result<Vec<SourceDocument>, Stre
     }
 }
 
-/// Writes documents as one YAML stream with a stable layout.
+/// Writes documents as one YAML stream with a stable layout, Istio resources at the
+/// version their types write (`v1` where served); [`write_stream`] keeps the version each
+/// was read with instead.
 ///
 /// # Errors
 /// When a value cannot be written as YAML.
