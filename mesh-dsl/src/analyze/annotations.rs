@@ -34,193 +34,94 @@ struct Annotation {
     kinds: &'static [&'static str],
 }
 
-const fn a(
-    name: &'static str,
-    status: Status,
-    deprecated: bool,
-    kinds: &'static [&'static str],
-) -> Annotation {
-    Annotation {
-        name,
-        status,
-        deprecated,
-        kinds,
-    }
+/// Declares the registry: name, feature status, `deprecated` or `current`, and the kinds.
+macro_rules! registry {
+    ($($name:literal $status:ident $dep:ident [$($kind:ident),+];)*) => {
+        static REGISTRY: &[Annotation] = &[$(Annotation {
+            name: $name,
+            status: $status,
+            deprecated: registry!(@$dep),
+            kinds: &[$(stringify!($kind)),+],
+        }),*];
+    };
+    (@deprecated) => { true };
+    (@current) => { false };
 }
 
-const POD: &[&str] = &["Pod"];
-const SERVICE: &[&str] = &["Service"];
-const GATEWAY: &[&str] = &["Gateway"];
-const WORKLOAD_ENTRY: &[&str] = &["WorkloadEntry"];
 const ANY: &str = "Any";
 
-/// Istio's annotation registry (istio/api `annotation/annotations.yaml`, as generated into
-/// `annotation.AllResourceAnnotations()`; an entry without a feature status is Alpha).
-static REGISTRY: &[Annotation] = &[
-    a(
-        "alpha.istio.io/canonical-serviceaccounts",
-        Alpha,
-        true,
-        SERVICE,
-    ),
-    a(
-        "alpha.istio.io/kubernetes-serviceaccounts",
-        Alpha,
-        true,
-        SERVICE,
-    ),
-    a("ambient.istio.io/bypass-inbound-capture", Alpha, false, POD),
-    a("ambient.istio.io/dns-capture", Alpha, false, POD),
-    a("ambient.istio.io/redirection", Beta, false, POD),
-    a(
-        "ambient.istio.io/waypoint-inbound-binding",
-        Alpha,
-        false,
-        &["GatewayClass", "Gateway"],
-    ),
-    a("galley.istio.io/analyze-suppress", Alpha, false, &[ANY]),
-    a("gateway.istio.io/controller-version", Alpha, false, &[ANY]),
-    a("gateway.istio.io/name-override", Alpha, false, GATEWAY),
-    a("gateway.istio.io/service-account", Alpha, false, GATEWAY),
-    a("inject.istio.io/templates", Alpha, false, POD),
-    a(
-        "istio.io/autoRegistrationGroup",
-        Alpha,
-        false,
-        WORKLOAD_ENTRY,
-    ),
-    a("istio.io/connectedAt", Alpha, false, WORKLOAD_ENTRY),
-    a("istio.io/disconnectedAt", Alpha, false, WORKLOAD_ENTRY),
-    a("istio.io/dry-run", Alpha, false, &["AuthorizationPolicy"]),
-    a("istio.io/reroute-virtual-interfaces", Alpha, false, POD),
-    a("istio.io/rev", Alpha, false, POD),
-    a(
-        "istio.io/use-waypoint-canary-weight",
-        Alpha,
-        false,
-        &["Service", "ServiceEntry", "Namespace"],
-    ),
-    a("istio.io/workloadController", Alpha, false, WORKLOAD_ENTRY),
-    a("kubernetes.io/ingress.class", Stable, false, &["Ingress"]),
-    a("networking.istio.io/exportTo", Alpha, false, SERVICE),
-    a("networking.istio.io/service-type", Alpha, false, GATEWAY),
-    a(
-        "networking.istio.io/traffic-distribution",
-        Alpha,
-        false,
-        &["Namespace", "Service", "ServiceEntry"],
-    ),
-    a("prometheus.istio.io/merge-metrics", Alpha, false, POD),
-    a("proxy.istio.io/config", Beta, false, POD),
-    a("proxy.istio.io/overrides", Alpha, false, POD),
-    a(
-        "readiness.status.sidecar.istio.io/applicationPorts",
-        Alpha,
-        false,
-        POD,
-    ),
-    a(
-        "readiness.status.sidecar.istio.io/failureThreshold",
-        Alpha,
-        false,
-        POD,
-    ),
-    a(
-        "readiness.status.sidecar.istio.io/initialDelaySeconds",
-        Alpha,
-        false,
-        POD,
-    ),
-    a(
-        "readiness.status.sidecar.istio.io/periodSeconds",
-        Alpha,
-        false,
-        POD,
-    ),
-    a("sidecar.istio.io/agentLogLevel", Alpha, false, POD),
-    a("sidecar.istio.io/bootstrapOverride", Alpha, false, POD),
-    a("sidecar.istio.io/componentLogLevel", Alpha, false, POD),
-    a("sidecar.istio.io/discoveryAddress", Alpha, true, POD),
-    a("sidecar.istio.io/extraStatTags", Alpha, true, POD),
-    a("sidecar.istio.io/inject", Beta, true, POD),
-    a("sidecar.istio.io/interceptionMode", Alpha, false, POD),
-    a("sidecar.istio.io/logLevel", Alpha, false, POD),
-    a("sidecar.istio.io/nativeSidecar", Alpha, false, POD),
-    a("sidecar.istio.io/proxyCPU", Alpha, false, POD),
-    a("sidecar.istio.io/proxyCPULimit", Alpha, false, POD),
-    a("sidecar.istio.io/proxyImage", Alpha, false, POD),
-    a("sidecar.istio.io/proxyImageType", Alpha, false, POD),
-    a("sidecar.istio.io/proxyMemory", Alpha, false, POD),
-    a("sidecar.istio.io/proxyMemoryLimit", Alpha, false, POD),
-    a("sidecar.istio.io/rewriteAppHTTPProbers", Alpha, false, POD),
-    a("sidecar.istio.io/statsCompression", Alpha, true, POD),
-    a("sidecar.istio.io/statsEvictionInterval", Alpha, false, POD),
-    a("sidecar.istio.io/statsFlushInterval", Alpha, false, POD),
-    a("sidecar.istio.io/statsHistogramBins", Alpha, false, POD),
-    a("sidecar.istio.io/statsHistogramBuckets", Alpha, false, POD),
-    a("sidecar.istio.io/statsInclusionPrefixes", Alpha, true, POD),
-    a("sidecar.istio.io/statsInclusionRegexps", Alpha, true, POD),
-    a("sidecar.istio.io/statsInclusionSuffixes", Alpha, true, POD),
-    a("sidecar.istio.io/status", Alpha, false, POD),
-    a("sidecar.istio.io/userVolume", Alpha, false, POD),
-    a("sidecar.istio.io/userVolumeMount", Alpha, false, POD),
-    a("status.sidecar.istio.io/port", Alpha, false, POD),
-    a(
-        "topology.istio.io/controlPlaneClusters",
-        Alpha,
-        false,
-        &["Namespace"],
-    ),
-    a("traffic.istio.io/nodeSelector", Stable, false, SERVICE),
-    a(
-        "traffic.sidecar.istio.io/excludeInboundPorts",
-        Alpha,
-        false,
-        POD,
-    ),
-    a(
-        "traffic.sidecar.istio.io/excludeInterfaces",
-        Alpha,
-        false,
-        POD,
-    ),
-    a(
-        "traffic.sidecar.istio.io/excludeOutboundIPRanges",
-        Alpha,
-        false,
-        POD,
-    ),
-    a(
-        "traffic.sidecar.istio.io/excludeOutboundPorts",
-        Alpha,
-        false,
-        POD,
-    ),
-    a(
-        "traffic.sidecar.istio.io/includeInboundPorts",
-        Alpha,
-        false,
-        POD,
-    ),
-    a(
-        "traffic.sidecar.istio.io/includeOutboundIPRanges",
-        Alpha,
-        false,
-        POD,
-    ),
-    a(
-        "traffic.sidecar.istio.io/includeOutboundPorts",
-        Alpha,
-        false,
-        POD,
-    ),
-    a(
-        "traffic.sidecar.istio.io/kubevirtInterfaces",
-        Alpha,
-        true,
-        POD,
-    ),
-];
+// Istio's annotation registry (istio/api `annotation/annotations.yaml`, as generated into
+// `annotation.AllResourceAnnotations()`; an entry without a feature status is Alpha).
+registry! {
+    "alpha.istio.io/canonical-serviceaccounts"              Alpha  deprecated [Service];
+    "alpha.istio.io/kubernetes-serviceaccounts"             Alpha  deprecated [Service];
+    "ambient.istio.io/bypass-inbound-capture"               Alpha  current    [Pod];
+    "ambient.istio.io/dns-capture"                          Alpha  current    [Pod];
+    "ambient.istio.io/redirection"                          Beta   current    [Pod];
+    "ambient.istio.io/waypoint-inbound-binding"             Alpha  current    [GatewayClass, Gateway];
+    "galley.istio.io/analyze-suppress"                      Alpha  current    [Any];
+    "gateway.istio.io/controller-version"                   Alpha  current    [Any];
+    "gateway.istio.io/name-override"                        Alpha  current    [Gateway];
+    "gateway.istio.io/service-account"                      Alpha  current    [Gateway];
+    "inject.istio.io/templates"                             Alpha  current    [Pod];
+    "istio.io/autoRegistrationGroup"                        Alpha  current    [WorkloadEntry];
+    "istio.io/connectedAt"                                  Alpha  current    [WorkloadEntry];
+    "istio.io/disconnectedAt"                               Alpha  current    [WorkloadEntry];
+    "istio.io/dry-run"                                      Alpha  current    [AuthorizationPolicy];
+    "istio.io/reroute-virtual-interfaces"                   Alpha  current    [Pod];
+    "istio.io/rev"                                          Alpha  current    [Pod];
+    "istio.io/use-waypoint-canary-weight"                   Alpha  current    [Service, ServiceEntry, Namespace];
+    "istio.io/workloadController"                           Alpha  current    [WorkloadEntry];
+    "kubernetes.io/ingress.class"                           Stable current    [Ingress];
+    "networking.istio.io/exportTo"                          Alpha  current    [Service];
+    "networking.istio.io/service-type"                      Alpha  current    [Gateway];
+    "networking.istio.io/traffic-distribution"              Alpha  current    [Namespace, Service, ServiceEntry];
+    "prometheus.istio.io/merge-metrics"                     Alpha  current    [Pod];
+    "proxy.istio.io/config"                                 Beta   current    [Pod];
+    "proxy.istio.io/overrides"                              Alpha  current    [Pod];
+    "readiness.status.sidecar.istio.io/applicationPorts"    Alpha  current    [Pod];
+    "readiness.status.sidecar.istio.io/failureThreshold"    Alpha  current    [Pod];
+    "readiness.status.sidecar.istio.io/initialDelaySeconds" Alpha  current    [Pod];
+    "readiness.status.sidecar.istio.io/periodSeconds"       Alpha  current    [Pod];
+    "sidecar.istio.io/agentLogLevel"                        Alpha  current    [Pod];
+    "sidecar.istio.io/bootstrapOverride"                    Alpha  current    [Pod];
+    "sidecar.istio.io/componentLogLevel"                    Alpha  current    [Pod];
+    "sidecar.istio.io/discoveryAddress"                     Alpha  deprecated [Pod];
+    "sidecar.istio.io/extraStatTags"                        Alpha  deprecated [Pod];
+    "sidecar.istio.io/inject"                               Beta   deprecated [Pod];
+    "sidecar.istio.io/interceptionMode"                     Alpha  current    [Pod];
+    "sidecar.istio.io/logLevel"                             Alpha  current    [Pod];
+    "sidecar.istio.io/nativeSidecar"                        Alpha  current    [Pod];
+    "sidecar.istio.io/proxyCPU"                             Alpha  current    [Pod];
+    "sidecar.istio.io/proxyCPULimit"                        Alpha  current    [Pod];
+    "sidecar.istio.io/proxyImage"                           Alpha  current    [Pod];
+    "sidecar.istio.io/proxyImageType"                       Alpha  current    [Pod];
+    "sidecar.istio.io/proxyMemory"                          Alpha  current    [Pod];
+    "sidecar.istio.io/proxyMemoryLimit"                     Alpha  current    [Pod];
+    "sidecar.istio.io/rewriteAppHTTPProbers"                Alpha  current    [Pod];
+    "sidecar.istio.io/statsCompression"                     Alpha  deprecated [Pod];
+    "sidecar.istio.io/statsEvictionInterval"                Alpha  current    [Pod];
+    "sidecar.istio.io/statsFlushInterval"                   Alpha  current    [Pod];
+    "sidecar.istio.io/statsHistogramBins"                   Alpha  current    [Pod];
+    "sidecar.istio.io/statsHistogramBuckets"                Alpha  current    [Pod];
+    "sidecar.istio.io/statsInclusionPrefixes"               Alpha  deprecated [Pod];
+    "sidecar.istio.io/statsInclusionRegexps"                Alpha  deprecated [Pod];
+    "sidecar.istio.io/statsInclusionSuffixes"               Alpha  deprecated [Pod];
+    "sidecar.istio.io/status"                               Alpha  current    [Pod];
+    "sidecar.istio.io/userVolume"                           Alpha  current    [Pod];
+    "sidecar.istio.io/userVolumeMount"                      Alpha  current    [Pod];
+    "status.sidecar.istio.io/port"                          Alpha  current    [Pod];
+    "topology.istio.io/controlPlaneClusters"                Alpha  current    [Namespace];
+    "traffic.istio.io/nodeSelector"                         Stable current    [Service];
+    "traffic.sidecar.istio.io/excludeInboundPorts"          Alpha  current    [Pod];
+    "traffic.sidecar.istio.io/excludeInterfaces"            Alpha  current    [Pod];
+    "traffic.sidecar.istio.io/excludeOutboundIPRanges"      Alpha  current    [Pod];
+    "traffic.sidecar.istio.io/excludeOutboundPorts"         Alpha  current    [Pod];
+    "traffic.sidecar.istio.io/includeInboundPorts"          Alpha  current    [Pod];
+    "traffic.sidecar.istio.io/includeOutboundIPRanges"      Alpha  current    [Pod];
+    "traffic.sidecar.istio.io/includeOutboundPorts"         Alpha  current    [Pod];
+    "traffic.sidecar.istio.io/kubevirtInterfaces"           Alpha  deprecated [Pod];
+}
 
 /// Set by Istio itself, never reported (Istio's `maturity.AlwaysIgnoredAnnotations`).
 const ALWAYS_IGNORED: &[&str] = &[
