@@ -39,7 +39,8 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Parse every document and print it back as canonical YAML: one stream, stable key
-    /// order. Nothing is printed unless every document is valid.
+    /// order, each resource at the apiVersion it was read with (see `--to-version`).
+    /// Nothing is printed unless every document is valid.
     Fmt {
         /// Files or directories to read (`.yaml`, `.yml`, `.json`; directories recursively,
         /// in name order), or `-` for standard input.
