@@ -359,6 +359,32 @@ impl Decoder {
         }
     }
 
+    /// A list or map field where absence means empty, but whose schema wants at least
+    /// `min` entries when it is written (`minItems`, `minProperties`): the typed value
+    /// cannot tell `[]`/`{}` from absence, so the written one is checked here.
+    pub fn many_min<T: FromValue + Default>(
+        &mut self,
+        m: &Map<String, Value>,
+        key: &str,
+        min: usize,
+    ) -> Option<T> {
+        let (len, what) = match m.get(key) {
+            Some(Value::Array(a)) => (a.len(), "minItems"),
+            Some(Value::Object(o)) => (o.len(), "minProperties"),
+            _ => return self.many(m, key),
+        };
+        if len < min {
+            self.nested(PathSegment::Field(key.to_string()), |d| {
+                d.error(FieldErrorKind::Invalid(format!(
+                    "must have at least {min} entr{} when set ({what}: {min}); omit it instead",
+                    if min == 1 { "y" } else { "ies" }
+                )));
+            });
+            return None;
+        }
+        self.many(m, key)
+    }
+
     /// A one-of group flattened into its parent: `Some(None)` when no member is set.
     pub fn one_of<T: OneOf>(&mut self, m: &Map<String, Value>) -> Option<Option<T>> {
         let set: Vec<&str> = T::KEYS

@@ -162,6 +162,9 @@ pub struct SourceDocument {
     pub index: usize,
     /// 1-based line where it starts, when known.
     pub line: Option<usize>,
+    /// The `apiVersion` as written in the source (an Istio resource may be read at any
+    /// served version, e.g. `networking.istio.io/v1alpha3`), empty when it has none.
+    pub api_version: String,
     /// The document.
     pub document: Document,
 }
@@ -250,10 +253,17 @@ pub fn parse_stream(src: &str, origin: &str) -> Result<Vec<SourceDocument>, Stre
             .and_then(Value::as_str)
             .map(String::from);
         let name = name_of(&d.value);
+        let api_version = d
+            .value
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         match Document::from_value(d.value) {
             Ok(document) => docs.push(SourceDocument {
                 index: d.index,
                 line: d.line,
+                api_version,
                 document,
             }),
             Err(errs) => errors.push(DocumentError {
@@ -273,7 +283,9 @@ pub fn parse_stream(src: &str, origin: &str) -> Result<Vec<SourceDocument>, Stre
     }
 }
 
-/// Writes documents as one YAML stream with a stable layout.
+/// Writes documents as one YAML stream with a stable layout, Istio resources at the
+/// version their types write (`v1` where served); [`write_stream`] keeps the version each
+/// was read with instead.
 ///
 /// # Errors
 /// When a value cannot be written as YAML.
@@ -281,4 +293,91 @@ pub fn to_yaml_stream<'a>(
     docs: impl IntoIterator<Item = &'a Document>,
 ) -> Result<String, YamlError> {
     yaml::to_yaml_stream(docs)
+}
+
+/// Why documents could not be written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriteError {
+    /// A value cannot be written as YAML.
+    #[error(transparent)]
+    Yaml(#[from] YamlError),
+    /// The version asked for is not served for a document's kind.
+    #[error("{kind} {name}: {api_version} is not served; {kind} is served as {}", .served.join(", "))]
+    UnservedVersion {
+        /// The document's kind.
+        kind: String,
+        /// The document's `namespace/name`.
+        name: String,
+        /// The `apiVersion` asked for.
+        api_version: String,
+        /// The `apiVersion`s served for the kind.
+        served: Vec<String>,
+    },
+}
+
+/// Writes documents as one YAML stream with a stable layout, each Istio resource at the
+/// `apiVersion` it was read with (`to_version: None`: a formatter must not change what a
+/// file means to an older control plane), or moved to the served version `to_version`
+/// (e.g. `Some("v1")`; the schemas of Istio's served versions are the same).
+///
+/// ```
+/// use istio_types::document::{parse_stream, write_stream};
+///
+/// let src = "apiVersion: networking.istio.io/v1alpha3\nkind: Gateway\nmetadata: {name: gw}\nspec: {}\n";
+/// let docs = parse_stream(src, "inline").unwrap();
+/// assert!(write_stream(&docs, None)?.starts_with("apiVersion: networking.istio.io/v1alpha3\n"));
+/// assert!(write_stream(&docs, Some("v1"))?.starts_with("apiVersion: networking.istio.io/v1\n"));
+/// assert!(write_stream(&docs, Some("v2")).is_err());
+/// # Ok::<(), istio_types::document::WriteError>(())
+/// ```
+///
+/// # Errors
+/// When a value cannot be written as YAML, or `to_version` is not served for the kind of
+/// an Istio resource among them.
+pub fn write_stream<'a>(
+    docs: impl IntoIterator<Item = &'a SourceDocument>,
+    to_version: Option<&str>,
+) -> Result<String, WriteError> {
+    let mut out = String::new();
+    for (i, sd) in docs.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        let Document::Istio(r) = &sd.document else {
+            yaml::append_yaml(&mut out, &sd.document)?;
+            continue;
+        };
+        let written = r.api_version();
+        let group = written.split_once('/').map_or(written, |(g, _)| g);
+        let target = match to_version {
+            Some(v) => {
+                let av = format!("{group}/{v}");
+                if let crate::KindMatch::UnservedVersion { served } =
+                    IstioResource::classify(&av, r.kind())
+                {
+                    return Err(WriteError::UnservedVersion {
+                        kind: r.kind().to_string(),
+                        name: sd.document.display_name().unwrap_or_default(),
+                        api_version: av,
+                        served: served.iter().map(|s| format!("{group}/{s}")).collect(),
+                    });
+                }
+                av
+            }
+            None if sd.api_version.is_empty() => written.to_string(),
+            None => sd.api_version.clone(),
+        };
+        let start = out.len();
+        yaml::append_yaml(&mut out, r)?;
+        // The typed resources write `apiVersion` first, at their stored version.
+        let line = format!("apiVersion: {written}\n");
+        if target != written && out[start..].starts_with(&line) {
+            out.replace_range(
+                start..start + line.len(),
+                &format!("apiVersion: {target}\n"),
+            );
+        }
+    }
+    Ok(out)
 }

@@ -89,6 +89,20 @@ pub(crate) fn run(args: &AnalyzeArgs) -> Result<(), Failure> {
     let inputs = read_inputs(&args.report.files)?;
     let read = read_all(&inputs);
     let mut diagnostics = read.diagnostics;
+    // Documents that do not fit their schema are schema.ValidationAnalyzer's findings: with
+    // named analyzers, only when it is one of them (as in istioctl analyze).
+    let schema = mesh_dsl::analyze::analyzer("schema.ValidationAnalyzer");
+    if !args.analyzers.is_empty()
+        && !args
+            .analyzers
+            .iter()
+            .any(|n| schema.is_some_and(|a| a.is_named(n)))
+    {
+        diagnostics = diagnostics
+            .into_iter()
+            .filter(|d| d.resource.is_none())
+            .collect();
+    }
     if args.analyzers.is_empty() {
         diagnostics.extend(per_resource_checks(&read.valid));
     }

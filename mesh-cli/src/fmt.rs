@@ -7,13 +7,13 @@ use crate::output::write_stdout;
 
 /// Prints every document back as canonical YAML, or with `check` only reports the files
 /// that are not in canonical form.
-pub(crate) fn run(args: &[String], check: bool) -> Result<(), Failure> {
+pub(crate) fn run(args: &[String], check: bool, to_version: Option<&str>) -> Result<(), Failure> {
     let inputs = read_inputs(args)?;
     let parsed = parse_all(&inputs)?;
     if check {
         let mut unformatted = 0;
         for ((origin, docs), input) in parsed.iter().zip(&inputs) {
-            let canonical = render(docs.iter().map(|d| &d.document))?;
+            let canonical = render(docs, to_version)?;
             if canonical != input.text {
                 eprintln!("{origin}: not in canonical form (run `mesh fmt -f {origin}`)");
                 unformatted += 1;
@@ -25,16 +25,20 @@ pub(crate) fn run(args: &[String], check: bool) -> Result<(), Failure> {
             Err(Failure::Invalid)
         };
     }
-    let all = parsed
-        .iter()
-        .flat_map(|(_, docs)| docs.iter().map(|d| &d.document));
-    let text = render(all)?;
+    let all = parsed.iter().flat_map(|(_, docs)| docs);
+    let text = render(all, to_version)?;
     write_stdout(&text)
 }
 
-fn render<'a>(docs: impl IntoIterator<Item = &'a document::Document>) -> Result<String, Failure> {
-    document::to_yaml_stream(docs).map_err(|e| {
-        eprintln!("error: cannot render YAML: {e}");
+fn render<'a>(
+    docs: impl IntoIterator<Item = &'a document::SourceDocument>,
+    to_version: Option<&str>,
+) -> Result<String, Failure> {
+    document::write_stream(docs, to_version).map_err(|e| {
+        match e {
+            document::WriteError::Yaml(e) => eprintln!("error: cannot render YAML: {e}"),
+            e => eprintln!("error: {e}"),
+        }
         Failure::Invalid
     })
 }

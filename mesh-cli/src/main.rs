@@ -1,7 +1,8 @@
 //! `mesh`: the mesh-dsl command-line tool.
 //!
 //! ```text
-//! mesh fmt -f FILE|DIR|-...   print every document back as canonical YAML
+//! mesh fmt -f FILE|DIR|-... [--to-version V]
+//!                             print every document back as canonical YAML
 //! mesh simulate -f FILE|DIR --host H [--path P] [-H name:value]... [--gateway NS/NAME] [-o json]
 //!                             decide offline where a request goes, and why
 //! mesh validate -f FILE|DIR|-... [-o json] [--fail-on warning]
@@ -41,7 +42,8 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Parse every document and print it back as canonical YAML: one stream, stable key
-    /// order. Nothing is printed unless every document is valid.
+    /// order, each resource at the apiVersion it was read with (see `--to-version`).
+    /// Nothing is printed unless every document is valid.
     Fmt {
         /// Files or directories to read (`.yaml`, `.yml`, `.json`; directories recursively,
         /// in name order), or `-` for standard input.
@@ -50,6 +52,10 @@ enum Command {
         /// Do not print; exit 1 if any file is not already in canonical form.
         #[arg(long)]
         check: bool,
+        /// Write every Istio resource at this served version (e.g. `v1`) instead of the
+        /// `apiVersion` it was read with.
+        #[arg(long, value_name = "VERSION")]
+        to_version: Option<String>,
     },
     /// Decide offline where a request goes (VirtualService, route, destinations with
     /// shares and DestinationRule policies, faults, retries...) and print why. Exit 0 when
@@ -68,7 +74,11 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Fmt { files, check } => fmt::run(&files, check),
+        Command::Fmt {
+            files,
+            check,
+            to_version,
+        } => fmt::run(&files, check, to_version.as_deref()),
         Command::Simulate(args) => simulate::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Analyze(args) => analyze::run(&args),

@@ -46,8 +46,8 @@ fn fmt_prints_one_canonical_stream() {
     let out = mesh(&["fmt", "-f", "-"], MESSY);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let yaml = text(&out.stdout);
-    // Keys in a stable order, the newest served version, YAML 1.1-safe quoting.
-    let vs_start = "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  labels:\n    enabled: \"on\"\n  name: reviews\n  namespace: shop\nspec:\n  hosts:\n  - reviews\n";
+    // Keys in a stable order, the version read, YAML 1.1-safe quoting.
+    let vs_start = "apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\nmetadata:\n  labels:\n    enabled: \"on\"\n  name: reviews\n  namespace: shop\nspec:\n  hosts:\n  - reviews\n";
     assert!(yaml.starts_with(vs_start), "{yaml}");
     assert!(
         yaml.contains(
@@ -62,6 +62,45 @@ fn fmt_prints_one_canonical_stream() {
     assert_eq!(
         mesh(&["fmt", "--check", "-f", "-"], MESSY).status.code(),
         Some(1)
+    );
+}
+
+#[test]
+fn fmt_keeps_the_version_read_unless_asked_to_move_it() {
+    let out = mesh(&["fmt", "-f", "-"], MESSY);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("apiVersion: networking.istio.io/v1beta1\n"));
+    let out = mesh(&["fmt", "--to-version", "v1", "-f", "-"], MESSY);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let yaml = text(&out.stdout);
+    assert!(
+        yaml.starts_with("apiVersion: networking.istio.io/v1\nkind: VirtualService"),
+        "{yaml}"
+    );
+    // Other kinds are left alone.
+    assert!(
+        yaml.contains("\n---\napiVersion: v1\nkind: Service\n"),
+        "{yaml}"
+    );
+    // The upgraded form is canonical for --check with the same option only.
+    assert!(
+        mesh(&["fmt", "--check", "--to-version", "v1", "-f", "-"], &yaml)
+            .status
+            .success()
+    );
+    assert_eq!(
+        mesh(&["fmt", "--check", "-f", "-"], &yaml).status.code(),
+        Some(0)
+    );
+    // A version the kind is not served at: an error naming the served ones, no output.
+    let out = mesh(&["fmt", "--to-version", "v2", "-f", "-"], MESSY);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("networking.istio.io/v2 is not served")
+            && err.contains("networking.istio.io/v1alpha3"),
+        "{err}"
     );
 }
 
@@ -491,4 +530,77 @@ fn analyze_runs_istio_analyzer_inputs() {
     .map(|(c, n)| (c.to_string(), n.to_string()))
     .collect();
     assert_eq!(found, expected);
+}
+
+/// `mesh analyze --analyzer NAME` on the files of every case of Istio's analyzer test grid
+/// (with the case's mesh config and mesh networks files) prints exactly Istio's expected
+/// findings, each as many times as Istio reports it.
+#[test]
+fn analyze_gives_istios_findings_for_every_analyzer_case() {
+    let Some(dir) =
+        testkit::shared_or_skip("analyze_gives_istios_findings_for_every_analyzer_case")
+    else {
+        return;
+    };
+    let cases: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("analyzer-cases.json")).expect("analyzer-cases.json"),
+    )
+    .expect("JSON");
+    let base = dir.join("corpus/pkg/config/analysis/analyzers");
+    let path = |v: &serde_json::Value| base.join(v.as_str().unwrap_or("")).display().to_string();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case["name"].as_str().unwrap_or("");
+        let mut args: Vec<String> = vec![
+            "analyze".into(),
+            "--analyzer".into(),
+            case["analyzer"].as_str().unwrap_or("").into(),
+            "-o".into(),
+            "json".into(),
+        ];
+        for (key, flag) in [
+            ("meshConfigFile", "--mesh-config"),
+            ("meshNetworksFile", "--mesh-networks"),
+        ] {
+            if !case[key].is_null() {
+                args.extend([flag.to_string(), path(&case[key])]);
+            }
+        }
+        args.push("-f".into());
+        args.extend(case["inputFiles"].as_array().unwrap().iter().map(path));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = mesh(&args, "");
+        let Ok(found) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else {
+            failures.push(format!("{name}: no JSON output: {}", text(&out.stderr)));
+            continue;
+        };
+        let mut found: Vec<String> = found
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| match d["namespace"].as_str() {
+                Some(ns) => format!("{} {} {ns}/{}", d["code"], d["kind"], d["name"]),
+                None => format!("{} {} {}", d["code"], d["kind"], d["name"]),
+            })
+            .map(|s| s.replace('"', ""))
+            .collect();
+        let mut expected: Vec<String> = case["expected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| format!("{} {}", e["code"], e["origin"]).replace('"', ""))
+            .collect();
+        found.sort();
+        expected.sort();
+        if found != expected {
+            failures.push(format!("{name}: found {found:?}, expected {expected:?}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }

@@ -324,7 +324,21 @@ impl<'a> Emitter<'a> {
                         let _ = writeln!(out, "#[serde({})]", attrs.join(", "));
                     }
                     let _ = writeln!(out, "pub {}: {full_ty},", f.rust);
-                    let _ = writeln!(lets, "let {} = d.{getter}(m, {:?});", f.rust, f.wire);
+                    // An optional list or map reads back empty when absent: a written
+                    // one with fewer entries than the schema's minimum is checked while
+                    // decoding, where it is still seen.
+                    let min = match &f.ty {
+                        Ty::List(_) => f.checks.own.min_items,
+                        Ty::Map(_) => f.checks.own.min_properties,
+                        _ => None,
+                    }
+                    .filter(|n| *n > 0 && getter == "many");
+                    if let Some(n) = min {
+                        let _ =
+                            writeln!(lets, "let {} = d.many_min(m, {:?}, {n});", f.rust, f.wire);
+                    } else {
+                        let _ = writeln!(lets, "let {} = d.{getter}(m, {:?});", f.rust, f.wire);
+                    }
                     inits.push(format!("{0}: {0}?", f.rust));
                 }
                 out.push_str("}\n\n");

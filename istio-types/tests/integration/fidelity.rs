@@ -191,3 +191,70 @@ fn every_schema_valid_corpus_document_round_trips() {
             .collect::<BTreeMap<_, _>>()
     );
 }
+
+/// `mesh fmt` (the library's `write_stream` with no target version) gives back every
+/// valid corpus document equal by value, `apiVersion` included: a formatter must not move
+/// a resource to another version.
+#[test]
+fn every_valid_corpus_document_survives_fmt_unchanged() {
+    use istio_types::document::{Document, SourceDocument, parse_stream, write_stream};
+    let Some(_) = testkit::shared_or_skip("every_valid_corpus_document_survives_fmt_unchanged")
+    else {
+        return;
+    };
+    let docs = testkit::corpus_documents().expect("corpus present");
+    let (mut valid, mut equal, mut older, mut istio) = (0, 0, 0, 0);
+    let mut failures = Vec::new();
+    for doc in &docs {
+        let place = format!("{}#{}", doc.file.display(), doc.index);
+        let Ok(document) = Document::from_value(doc.value.clone()) else {
+            continue;
+        };
+        valid += 1;
+        let api_version = doc.value["apiVersion"].as_str().unwrap_or("").to_string();
+        if let Document::Istio(r) = &document {
+            istio += 1;
+            older += usize::from(r.api_version() != api_version);
+        }
+        let sd = SourceDocument {
+            index: 0,
+            line: None,
+            api_version: api_version.clone(),
+            document,
+        };
+        let text = write_stream([&sd], None).expect("renders");
+        let again = parse_stream(&text, &place).expect("our own output parses");
+        let [one] = &again[..] else {
+            failures.push(format!("{place}: {} documents written", again.len()));
+            continue;
+        };
+        let out = serde_json::to_value(&one.document).expect("serializes");
+        let mut out = out;
+        out["apiVersion"] = Value::String(one.api_version.clone());
+        let expected = match &sd.document {
+            Document::Istio(_) => expected_output(&doc.value, &api_version),
+            Document::Other(v) => v.clone(),
+        };
+        match json_diff(&expected, &out, "") {
+            None => equal += 1,
+            Some(d) => failures.push(format!("{place}: differs at {d}")),
+        }
+    }
+    eprintln!(
+        "fmt over the corpus: {equal} of {valid} valid documents equal by value \
+         ({istio} Istio resources, {older} of them at an older served version, kept there)"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(older > 0, "the corpus has resources at older versions");
+    assert_eq!(equal, valid);
+    assert!(
+        valid > 600,
+        "expected the whole corpus, {valid} valid documents"
+    );
+    assert!(istio > 440, "expected every Istio resource, {istio}");
+}

@@ -109,7 +109,8 @@ pub(crate) fn service_association(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
 }
 
 /// `deployment.ApplicationUIDAnalyzer`: IST0144 for pods and deployments whose application
-/// containers run as user 1337, the proxy's.
+/// containers run as user 1337, the proxy's; once per workload, at the first place found
+/// (Istio's message names no container, and its analysis keeps one of identical messages).
 pub(crate) fn application_uid(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
     const PROXY_UID: i64 = 1337;
     let check = |w: &Workload<'_>, out: &mut Vec<Diagnostic>| {
@@ -150,6 +151,8 @@ pub(crate) fn application_uid(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
         }
     };
     for w in &idx.workloads {
-        check(w, out);
+        let mut found = Vec::new();
+        check(w, &mut found);
+        out.extend(found.into_iter().next());
     }
 }

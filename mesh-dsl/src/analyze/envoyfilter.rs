@@ -14,8 +14,24 @@ use crate::diag::Diagnostic;
 /// `envoyfilter.EnvoyPatchAnalyzer`: IST0153/IST0154 for ADD/REMOVE on route configurations
 /// and HTTP routes (ignored by Istio), IST0152 for REPLACE on objects it cannot replace,
 /// IST0151 for relative operations without a priority, IST0155 when such a patch shares
-/// its filter name with an earlier patch that matches a proxy version.
+/// its filter name with an earlier patch that matches a proxy version. Each code is
+/// reported once per EnvoyFilter, at its first patch: Istio's messages carry no patch
+/// index, and its analysis keeps one of identical messages (`SortedDedupedCopy`).
 pub(crate) fn patches(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
+    let mut all = Vec::new();
+    patches_each(idx, &mut all);
+    for d in all {
+        if !out
+            .iter()
+            .any(|o| o.code == d.code && o.resource == d.resource)
+        {
+            out.push(d);
+        }
+    }
+}
+
+/// Every finding of [`patches`], one per patch.
+fn patches_each(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
     // Filter names of patches that match on a proxy version, across EnvoyFilters in order.
     let mut versioned: Vec<String> = Vec::new();
     for ef in &idx.envoy_filters {

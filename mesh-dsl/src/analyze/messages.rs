@@ -65,6 +65,10 @@ messages! {
         "a pod in an injected namespace has no proxy";
     SCHEMA_VALIDATION_ERROR = "IST0106" "SchemaValidationError" Error
         "the resource does not fit its kind's schema";
+    MISPLACED_ANNOTATION = "IST0107" "MisplacedAnnotation" Warning
+        "an Istio annotation is on a kind of resource it does not apply to";
+    UNKNOWN_ANNOTATION = "IST0108" "UnknownAnnotation" Warning
+        "an annotation in an Istio domain is not one Istio knows";
     CONFLICTING_MESH_GATEWAY_VS_HOSTS = "IST0109" "ConflictingMeshGatewayVirtualServiceHosts" Error
         "several mesh VirtualServices define the same host";
     CONFLICTING_SIDECAR_SELECTORS = "IST0110" "ConflictingSidecarWorkloadSelectors" Error
@@ -79,6 +83,8 @@ messages! {
         "a service port name does not tell Istio its protocol";
     NAMESPACE_MULTIPLE_INJECTION_LABELS = "IST0123" "NamespaceMultipleInjectionLabels" Warning
         "a namespace has more than one kind of injection label";
+    INVALID_ANNOTATION = "IST0125" "InvalidAnnotation" Warning
+        "an Istio annotation has a value Istio cannot use";
     UNKNOWN_MESH_NETWORKS_REGISTRY = "IST0126" "UnknownMeshNetworksServiceRegistry" Error
         "a mesh network takes endpoints from an unknown service registry";
     NO_MATCHING_WORKLOADS = "IST0127" "NoMatchingWorkloadsFound" Warning
@@ -95,6 +101,10 @@ messages! {
         "a VirtualService host is not served by its gateway";
     SERVICE_ENTRY_ADDRESSES_REQUIRED = "IST0134" "ServiceEntryAddressesRequired" Warning
         "a TCP ServiceEntry needs addresses";
+    DEPRECATED_ANNOTATION = "IST0135" "DeprecatedAnnotation" Info
+        "an Istio annotation is deprecated";
+    ALPHA_ANNOTATION = "IST0136" "AlphaAnnotation" Info
+        "an Istio annotation belongs to an alpha feature";
     DEPLOYMENT_CONFLICTING_PORTS = "IST0137" "DeploymentConflictingPorts" Warning
         "services selecting a deployment use one targetPort with different ports";
     GATEWAY_DUPLICATE_CERTIFICATE = "IST0138" "GatewayDuplicateCertificate" Warning

@@ -24,6 +24,7 @@
 //! assert!(found.iter().any(|d| d.code == "IST0101"), "{found}");
 //! ```
 
+mod annotations;
 mod authz;
 mod cert;
 mod conditions;
@@ -231,6 +232,21 @@ static ANALYZERS: &[AnalyzerInfo] = &[
         "Finds VirtualService rules and matches that can never be used (also part of mesh_dsl::validate, so only run by name)",
         ["IST0130", "IST0131"],
         schema::virtual_service_matches,
+        false
+    ),
+    analyzer!(
+        "annotations.K8sAnalyzer",
+        [],
+        "Checks Istio annotations on Namespaces, Services, Pods and Deployments: unknown, misplaced, deprecated or with a value Istio refuses",
+        ["IST0107", "IST0108", "IST0125", "IST0135"],
+        annotations::k8s
+    ),
+    analyzer!(
+        "maturity.AlphaAnalyzer",
+        ["annotations.AlphaAnalyzer"],
+        "Reports annotations of alpha-phase Istio features (not run by default, as in Istio)",
+        ["IST0136"],
+        annotations::alpha,
         false
     ),
     analyzer!(

@@ -5,7 +5,9 @@ use istio_types::extensions::common::VmConfig;
 use istio_types::extensions::v1alpha1::{
     EnvValueSource, TrafficExtension, TrafficExtensionImpl, TrafficSelector, WasmPlugin,
 };
-use istio_types::networking::v1alpha3::{ApplyTo, EnvoyFilter, ObjectTypeMatch, PatchOperation};
+use istio_types::networking::v1alpha3::{
+    ApplyTo, EnvoyFilter, ObjectTypeMatch, PatchContext, PatchOperation,
+};
 use istio_types::networking::v1beta1::ProxyConfig;
 use istio_types::telemetry::v1::{CustomTag, MetricMatch, ProviderRef, TagOperation, Telemetry};
 
@@ -34,6 +36,10 @@ pub(crate) fn envoy_filter(ef: &EnvoyFilter, out: &mut Out) {
     for (i, cp) in spec.config_patches.iter().enumerate() {
         let cat_config_patches = at.f("configPatches");
         let cat = cat_config_patches.i(i);
+        // Istio does not check the patches of a waypoint (validateEnvoyFilter skips them).
+        if cp.r#match.as_ref().and_then(|m| m.context) == Some(PatchContext::Waypoint) {
+            continue;
+        }
         let apply_to = cp.apply_to.unwrap_or_default();
         if apply_to == ApplyTo::Invalid {
             out.err(&cat.f("applyTo"), "applyTo is missing");
@@ -60,10 +66,18 @@ pub(crate) fn envoy_filter(ef: &EnvoyFilter, out: &mut Out) {
             .and_then(|m| m.proxy.as_ref())
             .and_then(|p| p.proxy_version.as_deref())
             && !v.is_empty()
-            && let Err(e) = validate_regex(v)
         {
-            out.err(&cat.f("match").f("proxy").f("proxyVersion"), e);
-            continue;
+            // Istio warns about (and ignores) a pattern longer than 1024 characters
+            // instead of compiling it.
+            if v.len() > 1024 {
+                out.warn(
+                    &cat.f("match").f("proxy").f("proxyVersion"),
+                    "a proxyVersion match longer than 1024 characters is ignored",
+                );
+            } else if let Err(e) = validate_regex(v) {
+                out.err(&cat.f("match").f("proxy").f("proxyVersion"), e);
+                continue;
+            }
         }
         let objects = m.and_then(|m| m.object_types.as_ref());
         let mat = cat.f("match");

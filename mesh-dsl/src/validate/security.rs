@@ -113,6 +113,25 @@ fn map_key(key: &str) -> Result<(), String> {
     }
 }
 
+/// At most one `*`, and only at the start or the end of a value (Istio's
+/// CheckWildcardValues).
+fn wildcard_values(key: &str, values: &[String]) -> Result<(), String> {
+    for v in values {
+        let stars = v.matches('*').count();
+        if stars > 1 {
+            return Err(format!(
+                "at most one wildcard is allowed, found in {key}: {v:?}"
+            ));
+        }
+        if stars == 1 && !v.starts_with('*') && !v.ends_with('*') {
+            return Err(format!(
+                "wildcard is only allowed at the start or end, found in {key}: {v:?}"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A `when` condition's key, and the values it allows.
 fn attribute(key: &str, values: &[String]) -> Result<(), String> {
     if values.iter().any(String::is_empty) {
@@ -131,12 +150,9 @@ fn attribute(key: &str, values: &[String]) -> Result<(), String> {
         }
         Ok(())
     };
+    // Istio's ValidateAttribute (pkg/config/security/security.go), key for key.
     match key {
-        k if k.starts_with("request.headers")
-            || k.starts_with("request.experimental.inline.headers") =>
-        {
-            map_key(k)
-        }
+        k if k.starts_with("request.headers") => map_key(k),
         "source.ip" | "remote.ip" | "destination.ip" => ip_check(values),
         "source.namespace"
         | "source.principal"
@@ -144,12 +160,16 @@ fn attribute(key: &str, values: &[String]) -> Result<(), String> {
         | "request.auth.audiences"
         | "request.auth.presenter"
         | "connection.sni" => Ok(()),
+        "source.trustDomain" => wildcard_values(key, values),
         "source.serviceAccount" => {
             if values.len() > 16 {
                 return Err("source.serviceAccount may not have more than 16 values".into());
             }
             for v in values {
-                if v.contains('*') || v.matches('/').count() > 1 || v.len() > 320 {
+                let bad_parts = v
+                    .split_once('/')
+                    .is_some_and(|(ns, sa)| ns.is_empty() || sa.is_empty());
+                if v.contains('*') || v.matches('/').count() > 1 || v.len() > 320 || bad_parts {
                     return Err(format!(
                         "{v:?}: expected serviceAccount or namespace/serviceAccount"
                     ));

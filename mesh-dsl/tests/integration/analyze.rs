@@ -1,8 +1,7 @@
 //! Istio's own analyzer test grid (`pkg/config/analysis/analyzers/analyzers_test.go`, as
 //! data in `../shared/istio/analyzer-cases.json`): every case whose analyzer mesh-dsl
-//! implements must report exactly the expected findings (message code + resource, as sets).
-
-use std::collections::BTreeSet;
+//! implements must report exactly the expected findings (message code + resource), each
+//! as many times as Istio reports it (Istio's test compares with `ConsistOf`).
 use std::path::Path;
 
 use mesh_dsl::Resources;
@@ -12,26 +11,13 @@ use serde_json::Value;
 /// Cases skipped although their analyzer exists, and why.
 const SKIPPED_CASES: &[(&str, &str)] = &[];
 
-/// Mesh networks files the Go test grid passes but the JSON grid does not carry.
-const MESH_NETWORKS: &[(&str, &str)] = &[(
-    "unknown service registry in mesh networks",
-    "testdata/common/meshnetworks.yaml",
-)];
-
 /// Analyzers not implemented, and why.
-const NOT_IMPLEMENTED: &[(&str, &str)] = &[
-    (
-        "annotations.K8sAnalyzer",
-        "needs Istio's annotation registry (names, kinds, deprecations), which is not in ../shared",
-    ),
-    (
-        "maturity.AlphaAnalyzer",
-        "needs Istio's annotation registry with feature status, which is not in ../shared",
-    ),
-];
+const NOT_IMPLEMENTED: &[(&str, &str)] = &[];
 
-fn set_of(ds: &mesh_dsl::Diagnostics) -> BTreeSet<(String, String)> {
-    ds.iter()
+/// The findings as (code, resource) pairs, sorted: a multiset.
+fn findings(ds: &mesh_dsl::Diagnostics) -> Vec<(String, String)> {
+    let mut v: Vec<_> = ds
+        .iter()
         .map(|d| {
             (
                 d.code.to_string(),
@@ -41,6 +27,23 @@ fn set_of(ds: &mesh_dsl::Diagnostics) -> BTreeSet<(String, String)> {
                     .unwrap_or_default(),
             )
         })
+        .collect();
+    v.sort();
+    v
+}
+
+/// What is in `a` and not in `b`, counting repeats.
+fn minus(a: &[(String, String)], b: &[(String, String)]) -> Vec<(String, String)> {
+    let mut rest = b.to_vec();
+    a.iter()
+        .filter(|x| match rest.iter().position(|y| y == *x) {
+            Some(i) => {
+                rest.remove(i);
+                false
+            }
+            None => true,
+        })
+        .cloned()
         .collect()
 }
 
@@ -61,13 +64,12 @@ fn run_case(base: &Path, case: &Value, name: &str, deployments: bool) -> Result<
         let text = std::fs::read_to_string(base.join(mc)).map_err(|e| format!("{mc}: {e}"))?;
         opts = opts.mesh_config(MeshConfig::from_yaml(&text).map_err(|e| e.to_string())?);
     }
-    let case_name = case["name"].as_str().unwrap_or("");
-    if let Some((_, mn)) = MESH_NETWORKS.iter().find(|(n, _)| *n == case_name) {
+    if let Some(mn) = case["meshNetworksFile"].as_str() {
         let text = std::fs::read_to_string(base.join(mn)).map_err(|e| format!("{mn}: {e}"))?;
         opts = opts.mesh_networks(MeshNetworks::from_yaml(&text).map_err(|e| e.to_string())?);
     }
-    let found = set_of(&analyze(&Resources::from_vec(resources), &opts));
-    let expected: BTreeSet<(String, String)> = case["expected"]
+    let found = findings(&analyze(&Resources::from_vec(resources), &opts));
+    let mut expected: Vec<(String, String)> = case["expected"]
         .as_array()
         .into_iter()
         .flatten()
@@ -78,13 +80,14 @@ fn run_case(base: &Path, case: &Value, name: &str, deployments: bool) -> Result<
             )
         })
         .collect();
+    expected.sort();
     if found == expected {
         Ok(())
     } else {
         Err(format!(
             "missing {:?}; unexpected {:?}",
-            expected.difference(&found).collect::<Vec<_>>(),
-            found.difference(&expected).collect::<Vec<_>>()
+            minus(&expected, &found),
+            minus(&found, &expected)
         ))
     }
 }

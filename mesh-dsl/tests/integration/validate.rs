@@ -2325,3 +2325,93 @@ fn both_cel_engines_agree_over_the_corpus() {
         "(resources, CEL rule evaluations)"
     );
 }
+
+/// A document as read from YAML, validated on its own.
+fn check_json(v: serde_json::Value) -> Result<Diagnostics, String> {
+    let doc = Document::from_value(v).map_err(|e| istio_types::de::join_errors(&e))?;
+    Ok(check(Resource::from_document(doc)))
+}
+
+/// Verdicts where mesh-dsl and Istio disagreed (issue #18): the condition keys of Istio's
+/// `ValidateAttribute`, EnvoyFilter patches of waypoints (not checked by Istio's
+/// `validateEnvoyFilter`), and collections the CRD wants non-empty when written
+/// (`minProperties`/`minItems`), which the typed values cannot tell from absent ones.
+#[test]
+fn condition_keys_waypoint_patches_and_written_empty_collections() {
+    let policy = |key: &str, values: &[&str]| {
+        serde_json::json!({
+            "apiVersion": "security.istio.io/v1",
+            "kind": "AuthorizationPolicy",
+            "metadata": {"name": "p", "namespace": "shop"},
+            "spec": {"rules": [{"when": [{"key": key, "values": values}]}]},
+        })
+    };
+    for (key, values) in [
+        (
+            "source.trustDomain",
+            &["cluster.local", "*.example.com", "*"][..],
+        ),
+        ("source.principal", &["cluster.local/ns/a/sa/b"]),
+        ("request.headers[x-user]", &["a"]),
+        ("source.serviceAccount", &["shop/reviews"]),
+    ] {
+        let d = check_json(policy(key, values)).unwrap();
+        assert!(errors(&d).is_empty(), "{key}: {d}");
+    }
+    for (key, values) in [
+        ("source.trustDomain", &["a*b"][..]),
+        ("source.trustDomain", &["*a*"]),
+        ("request.experimental.inline.headers[x]", &["a"]),
+        ("source.serviceAccount", &["/reviews"]),
+        ("source.serviceAccount", &["shop/"]),
+    ] {
+        let d = check_json(policy(key, values)).unwrap();
+        assert_has(&d, "MESH0100", "spec.rules[0].when[0].values");
+        assert!(!errors(&d).is_empty(), "{key} {values:?}: {d}");
+    }
+
+    // A waypoint's listener, patched through targetRefs.
+    let waypoint_filter = serde_json::json!({
+        "apiVersion": "networking.istio.io/v1alpha3",
+        "kind": "EnvoyFilter",
+        "metadata": {"name": "waypoint-lua", "namespace": "shop"},
+        "spec": {
+            "targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "waypoint"}],
+            "configPatches": [{
+                "applyTo": "HTTP_FILTER",
+                "match": {"context": "WAYPOINT", "waypoint": {"filter": {"name": "envoy.filters.http.router"}}},
+                "patch": {"operation": "INSERT_BEFORE", "value": {"name": "envoy.lua"}},
+            }],
+        },
+    });
+    let d = check_json(waypoint_filter).unwrap();
+    assert!(errors(&d).is_empty(), "{d}");
+
+    // Written but empty: the API server refuses it (minProperties / minItems 1).
+    let peer = serde_json::json!({
+        "apiVersion": "security.istio.io/v1",
+        "kind": "PeerAuthentication",
+        "metadata": {"name": "p", "namespace": "shop"},
+        "spec": {"selector": {"matchLabels": {"app": "a"}}, "portLevelMtls": {}},
+    });
+    let e = check_json(peer).unwrap_err();
+    assert!(
+        e.contains("spec.portLevelMtls") && e.contains("minProperties"),
+        "{e}"
+    );
+    let gateway = serde_json::json!({
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "Gateway",
+        "metadata": {"name": "g", "namespace": "shop"},
+        "spec": {"servers": [{
+            "port": {"number": 443, "name": "https", "protocol": "HTTPS"},
+            "hosts": ["*"],
+            "tls": {"mode": "SIMPLE", "credentialName": "c", "credentialNames": []},
+        }]},
+    });
+    let e = check_json(gateway).unwrap_err();
+    assert!(
+        e.contains("credentialNames") && e.contains("minItems"),
+        "{e}"
+    );
+}

@@ -202,7 +202,7 @@ impl crate::de::FromValue for ServerTlsSettings {
         let ca_crl = d.opt(m, "caCrl");
         let cipher_suites = d.many(m, "cipherSuites");
         let credential_name = d.opt(m, "credentialName");
-        let credential_names = d.many(m, "credentialNames");
+        let credential_names = d.many_min(m, "credentialNames", 1);
         let ecdh_curves = d.many(m, "ecdhCurves");
         let https_redirect = d.opt(m, "httpsRedirect");
         let insecure_skip_verify = d.opt(m, "insecureSkipVerify");
@@ -212,7 +212,7 @@ impl crate::de::FromValue for ServerTlsSettings {
         let private_key = d.opt(m, "privateKey");
         let server_certificate = d.opt(m, "serverCertificate");
         let subject_alt_names = d.many(m, "subjectAltNames");
-        let tls_certificates = d.many(m, "tlsCertificates");
+        let tls_certificates = d.many_min(m, "tlsCertificates", 1);
         let verify_certificate_hash = d.many(m, "verifyCertificateHash");
         let verify_certificate_spki = d.many(m, "verifyCertificateSpki");
         Some(Self {

@@ -78,7 +78,7 @@ impl crate::de::FromValue for PeerAuthenticationSpec {
         const FIELDS: &[&str] = &["mtls", "portLevelMtls", "selector"];
         let m = d.object(v, FIELDS)?;
         let mtls = d.opt(m, "mtls");
-        let port_level_mtls = d.many(m, "portLevelMtls");
+        let port_level_mtls = d.many_min(m, "portLevelMtls", 1);
         let selector = d.opt(m, "selector");
         Some(Self {
             mtls: mtls?,
