@@ -20,12 +20,19 @@
 //! - [`compile`]: lowers the builders to the model and runs the checks. The only module
 //!   that reads both the builders and the model.
 //! - The model (source folder `model/`): [`resources`] (the typed [`Resources`] set),
-//!   [`diag`] (diagnostics) and [`render`] (YAML, JSON, kustomize directories).
+//!   [`diag`] (diagnostics) and [`render`] (YAML, JSON, kustomize directories);
+//!   [`codes`] is the registry of every diagnostic code.
+//! - [`istio`]: Istio's naming and host rules, in one place (cluster domain, host
+//!   qualification, wildcards, `exportTo`, protocols); compile, validate, analyze and
+//!   simulate all use it.
 //! - [`validate`] checks each object on its own (CRD schema, CEL rules, Istio's admission
 //!   webhook, Kubernetes' rules); [`analyze`] checks them together (`istioctl analyze`).
-//! - [`simulate`]: where a request goes, offline, from any [`Resources`].
-//! - `apply` (feature `apply`): server-side apply, dry run, diff, prune, wait.
-//! - `cli` (feature `cli`): turns a `fn() -> Mesh` into a deploy program.
+//! - `simulate` (feature `simulate`, on by default): where a request goes, offline, from
+//!   any [`Resources`].
+//! - `apply` (feature `apply`, on by default): server-side apply, dry run, diff, prune,
+//!   wait.
+//! - `deploy` (feature `cli`): turns a `fn() -> Mesh` into a deploy program (`cli` is its
+//!   deprecated old name).
 //!
 //! Everything after `compile` reads the model, never the builders, so it works the same on
 //! resources read from YAML.

@@ -40,7 +40,7 @@ mod labels;
 mod lenient;
 mod load;
 mod meshconfig;
-mod messages;
+pub(crate) mod messages;
 mod multicluster;
 mod schema;
 mod service;
@@ -196,15 +196,15 @@ impl AnalyzerInfo {
 }
 
 macro_rules! analyzer {
-    ($name:expr, [$($alias:expr),*], $desc:expr, [$($code:expr),*], $run:path) => {
+    ($name:expr, [$($alias:expr),*], $desc:expr, [$($code:ident),*], $run:path) => {
         analyzer!($name, [$($alias),*], $desc, [$($code),*], $run, true)
     };
-    ($name:expr, [$($alias:expr),*], $desc:expr, [$($code:expr),*], $run:path, $default:expr) => {
+    ($name:expr, [$($alias:expr),*], $desc:expr, [$($code:ident),*], $run:path, $default:expr) => {
         AnalyzerInfo {
             name: $name,
             aliases: &[$($alias),*],
             description: $desc,
-            codes: &[$($code),*],
+            codes: &[$(messages::$code.code),*],
             by_default: $default,
             run: $run,
         }
@@ -216,21 +216,21 @@ static ANALYZERS: &[AnalyzerInfo] = &[
         "multicluster.MeshNetworksAnalyzer",
         ["meshnetworks.MeshNetworksAnalyzer"],
         "Checks the service registries that mesh networks take endpoints from",
-        ["IST0126"],
+        [UNKNOWN_MESH_NETWORKS_REGISTRY],
         multicluster::mesh_networks
     ),
     analyzer!(
         "schema.ValidationAnalyzer",
         [],
         "Reports documents that do not fit their kind's schema (found while reading)",
-        ["IST0106"],
+        [SCHEMA_VALIDATION_ERROR],
         schema::validation
     ),
     analyzer!(
         "schemaValidation.CollectionValidationAnalyzer",
         ["schema.ValidationAnalyzer.VirtualService"],
         "Finds VirtualService rules and matches that can never be used (also part of mesh_dsl::validate, so only run by name)",
-        ["IST0130", "IST0131"],
+        [VS_UNREACHABLE_RULE, VS_INEFFECTIVE_MATCH],
         schema::virtual_service_matches,
         false
     ),
@@ -238,14 +238,19 @@ static ANALYZERS: &[AnalyzerInfo] = &[
         "annotations.K8sAnalyzer",
         [],
         "Checks Istio annotations on Namespaces, Services, Pods and Deployments: unknown, misplaced, deprecated or with a value Istio refuses",
-        ["IST0107", "IST0108", "IST0125", "IST0135"],
+        [
+            MISPLACED_ANNOTATION,
+            UNKNOWN_ANNOTATION,
+            INVALID_ANNOTATION,
+            DEPRECATED_ANNOTATION
+        ],
         annotations::k8s
     ),
     analyzer!(
         "maturity.AlphaAnalyzer",
         ["annotations.AlphaAnalyzer"],
         "Reports annotations of alpha-phase Istio features (not run by default, as in Istio)",
-        ["IST0136"],
+        [ALPHA_ANNOTATION],
         annotations::alpha,
         false
     ),
@@ -253,231 +258,264 @@ static ANALYZERS: &[AnalyzerInfo] = &[
         "authz.AuthorizationPoliciesAnalyzer",
         ["auth.AuthorizationPoliciesAnalyzer"],
         "Checks that authorization policies select workloads and name existing namespaces",
-        ["IST0101", "IST0127"],
+        [REFERENCED_RESOURCE_NOT_FOUND, NO_MATCHING_WORKLOADS],
         authz::authorization_policies
     ),
     analyzer!(
         "authn.BlockedCIDRsAnalyzer",
         [],
         "Checks that istiod restricts JWKS fetches when RequestAuthentications exist",
-        ["IST0175"],
+        [JWKS_URI_FETCH_UNRESTRICTED],
         authz::blocked_cidrs
     ),
     analyzer!(
         "conditions.ConditionAnalyzer",
         [],
         "Reports negative status conditions written by Istio",
-        ["IST0171"],
+        [NEGATIVE_CONDITION_STATUS],
         conditions::conditions
     ),
     analyzer!(
         "deployment.ServiceAssociationAnalyzer",
         ["deployment.MultiServiceAnalyzer"],
         "Checks the Services that select each in-mesh Deployment agree on ports and protocols",
-        ["IST0116", "IST0137"],
+        [DEPLOYMENT_MULTIPLE_SERVICES, DEPLOYMENT_CONFLICTING_PORTS],
         deployment::service_association
     ),
     analyzer!(
         "deployment.ApplicationUIDAnalyzer",
         ["applicationUID.Analyzer"],
         "Checks that applications do not run as the proxy's user ID 1337",
-        ["IST0144"],
+        [INVALID_APPLICATION_UID],
         deployment::application_uid
     ),
     analyzer!(
         "deprecation.FieldAnalyzer",
         ["deprecation.DeprecationAnalyzer"],
         "Reports deprecated Istio fields and resource types",
-        ["IST0002"],
+        [DEPRECATED],
         deprecation::fields
     ),
     analyzer!(
         "destinationrule.CaCertificateAnalyzer",
         [],
         "Checks that TLS origination verifies the server certificate",
-        ["IST0128", "IST0129"],
+        [
+            NO_SERVER_CERT_VERIFICATION_DEST,
+            NO_SERVER_CERT_VERIFICATION_PORT
+        ],
         destinationrule::ca_certificates
     ),
     analyzer!(
         "destinationrule.PodNotSelectedAnalyzer",
         ["destinationrule.SubsetSelectPodAnalyzer"],
         "Checks that DestinationRule hosts exist and that subsets select workloads",
-        ["IST0173", "IST0174"],
+        [DR_SUBSET_NOT_SELECT_PODS, UNKNOWN_DR_HOST],
         destinationrule::pod_not_selected
     ),
     analyzer!(
         "envoyfilter.EnvoyPatchAnalyzer",
         [],
         "Checks EnvoyFilter patch operations",
-        ["IST0151", "IST0152", "IST0153", "IST0154", "IST0155"],
+        [
+            ENVOY_FILTER_RELATIVE_OPERATION,
+            ENVOY_FILTER_REPLACE_INCORRECT,
+            ENVOY_FILTER_ADD_INCORRECT,
+            ENVOY_FILTER_REMOVE_INCORRECT,
+            ENVOY_FILTER_RELATIVE_WITH_PROXY_VERSION
+        ],
         envoyfilter::patches
     ),
     analyzer!(
         "externalcontrolplane.ExternalControlPlaneAnalyzer",
         [],
         "Checks the webhook URLs of an external control plane (without DNS lookups)",
-        ["IST0163", "IST0164"],
+        [INVALID_EXTERNAL_CONTROL_PLANE, EXTERNAL_CONTROL_PLANE_IP],
         webhook::external_control_plane
     ),
     analyzer!(
         "gateway.IngressGatewayPortAnalyzer",
         [],
         "Checks Gateway ports against the Services of the gateway workloads",
-        ["IST0101", "IST0162"],
+        [REFERENCED_RESOURCE_NOT_FOUND, GATEWAY_PORT_NOT_ON_SERVICE],
         gateway::ingress_ports
     ),
     analyzer!(
         "gateway.SecretAnalyzer",
         [],
         "Checks that Gateway credentials exist next to the gateway workload and are valid",
-        ["IST0101", "IST0161"],
+        [REFERENCED_RESOURCE_NOT_FOUND, INVALID_GATEWAY_CREDENTIAL],
         gateway::secrets
     ),
     analyzer!(
         "gateway.ConflictingGatewayAnalyzer",
         [],
         "Finds Gateways that select the same workloads with the same port and hosts",
-        ["IST0101", "IST0145"],
+        [REFERENCED_RESOURCE_NOT_FOUND, CONFLICTING_GATEWAYS],
         gateway::conflicting
     ),
     analyzer!(
         "gateway.CertificateAnalyzer",
         [],
         "Finds certificates shared by Gateways of overlapping workloads",
-        ["IST0138"],
+        [GATEWAY_DUPLICATE_CERTIFICATE],
         gateway::duplicate_certificates
     ),
     analyzer!(
         "injection.Analyzer",
         [],
         "Checks sidecar injection of namespaces and pods",
-        ["IST0102", "IST0103", "IST0123", "IST0148"],
+        [
+            NAMESPACE_NOT_INJECTED,
+            POD_MISSING_PROXY,
+            NAMESPACE_MULTIPLE_INJECTION_LABELS,
+            NAMESPACE_INJECTION_ENABLED_BY_DEFAULT
+        ],
         injection::injection
     ),
     analyzer!(
         "injection.ImageAnalyzer",
         [],
         "Checks that running proxies use the injector's image",
-        ["IST0158"],
+        [PROXY_IMAGE_MISMATCH],
         injection::image
     ),
     analyzer!(
         "injection.ImageAutoAnalyzer",
         [],
         "Checks that workloads with `image: auto` are injected",
-        ["IST0146", "IST0147"],
+        [
+            IMAGE_AUTO_WITHOUT_INJECTION_WARNING,
+            IMAGE_AUTO_WITHOUT_INJECTION_ERROR
+        ],
         injection::image_auto
     ),
     analyzer!(
         "k8sgateway.SelectorAnalyzer",
         [],
         "Finds policies whose selector targets a Kubernetes Gateway's pods",
-        ["IST0166"],
+        [INEFFECTIVE_SELECTOR],
         gateway::k8s_gateway_selector
     ),
     analyzer!(
         "k8sgateway.CRDVersionAnalyzer",
         [],
         "Checks Gateway API CRD versions against Istio's minimum",
-        ["IST0176"],
+        [GATEWAY_API_CRD_VERSION_BELOW_MINIMUM],
         gateway::crd_version
     ),
     analyzer!(
         "service.PortNameAnalyzer",
         [],
         "Checks Service port names follow Istio's protocol naming",
-        ["IST0118", "IST0150"],
+        [PORT_NAME_CONVENTION, EXTERNAL_NAME_INVALID_PORT_NAME],
         service::port_names
     ),
     analyzer!(
         "serviceentry.ProtocolAddressesAnalyzer",
         ["serviceentry.Analyzer"],
         "Checks that TCP ServiceEntries have addresses",
-        ["IST0134"],
+        [SERVICE_ENTRY_ADDRESSES_REQUIRED],
         serviceentry::protocol_addresses
     ),
     analyzer!(
         "serviceentry.ConflictingServiceEntryProtocolAnalyzer",
         [],
         "Finds ServiceEntries giving one host and port different protocols",
-        ["IST0177"],
+        [CONFLICTING_SERVICE_ENTRY_PROTOCOL],
         serviceentry::conflicting_protocols
     ),
     analyzer!(
         "sidecar.SelectorAnalyzer",
         ["sidecar.DefaultSelectorAnalyzer"],
         "Checks Sidecar workload selectors match workloads and do not overlap",
-        ["IST0101", "IST0110", "IST0111", "IST0167"],
+        [
+            REFERENCED_RESOURCE_NOT_FOUND,
+            CONFLICTING_SIDECAR_SELECTORS,
+            MULTIPLE_SIDECARS_WITHOUT_SELECTOR,
+            INEFFECTIVE_POLICY
+        ],
         sidecar::selectors
     ),
     analyzer!(
         "telemetry.ProviderAnalyzer",
         [],
         "Finds Telemetry access logging without providers",
-        ["IST0157"],
+        [INVALID_TELEMETRY_PROVIDER],
         telemetry::providers
     ),
     analyzer!(
         "telemetry.SelectorAnalyzer",
         [],
         "Checks Telemetry selectors match workloads and do not overlap",
-        ["IST0101", "IST0159"],
+        [
+            REFERENCED_RESOURCE_NOT_FOUND,
+            CONFLICTING_TELEMETRY_SELECTORS
+        ],
         telemetry::selectors
     ),
     analyzer!(
         "telemetry.DefaultSelectorAnalyzer",
         [],
         "Finds namespaces with several Telemetry resources without a selector",
-        ["IST0160"],
+        [MULTIPLE_TELEMETRIES_WITHOUT_SELECTOR],
         telemetry::default_selectors
     ),
     analyzer!(
         "telemetry.LightstepAnalyzer",
         [],
         "Reports Telemetry that still uses the deprecated Lightstep provider",
-        ["IST0002"],
+        [DEPRECATED],
         telemetry::lightstep
     ),
     analyzer!(
         "virtualservice.ConflictingMeshGatewayHostsAnalyzer",
         [],
         "Finds mesh VirtualServices that define the same host",
-        ["IST0109"],
+        [CONFLICTING_MESH_GATEWAY_VS_HOSTS],
         virtualservice::conflicting_mesh_gateway_hosts
     ),
     analyzer!(
         "virtualservice.DestinationHostAnalyzer",
         [],
         "Checks VirtualService destination hosts and ports exist",
-        ["IST0101", "IST0112", "IST0140"],
+        [
+            REFERENCED_RESOURCE_NOT_FOUND,
+            VS_DESTINATION_PORT_REQUIRED,
+            INGRESS_ROUTE_RULES_NOT_AFFECTED
+        ],
         virtualservice::destination_hosts
     ),
     analyzer!(
         "virtualservice.DestinationRuleAnalyzer",
         [],
         "Checks VirtualService destination subsets are defined by a DestinationRule",
-        ["IST0101"],
+        [REFERENCED_RESOURCE_NOT_FOUND],
         virtualservice::destination_rules
     ),
     analyzer!(
         "virtualservice.GatewayAnalyzer",
         [],
         "Checks VirtualService gateways exist and serve the VirtualService's hosts",
-        ["IST0101", "IST0132", "IST0165"],
+        [
+            REFERENCED_RESOURCE_NOT_FOUND,
+            VS_HOST_NOT_IN_GATEWAY,
+            REFERENCED_INTERNAL_GATEWAY
+        ],
         virtualservice::gateways
     ),
     analyzer!(
         "virtualservice.JWTClaimRouteAnalyzer",
         [],
         "Checks JWT-claim routing has request authentication on the gateway",
-        ["IST0149"],
+        [JWT_CLAIM_ROUTING_WITHOUT_AUTHN],
         virtualservice::jwt_claim_route
     ),
     analyzer!(
         "webhook.Analyzer",
         [],
         "Checks Istio injection webhooks do not overlap and reference existing Services",
-        ["IST0139"],
+        [INVALID_WEBHOOK],
         webhook::webhooks
     ),
 ];

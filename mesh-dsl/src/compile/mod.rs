@@ -302,7 +302,7 @@ fn keep_finding(options: &CompileOptions, d: &Diagnostic) -> bool {
     // A gateway's TLS Secret is provisioned outside the mesh description (cert-manager, a
     // platform team) and lives with the gateway workload, so its absence here says
     // nothing; `mesh validate` on files still reports it.
-    !(d.code == "IST0101"
+    !(d.code == crate::analyze::messages::REFERENCED_RESOURCE_NOT_FOUND.code
         && d.path
             .as_deref()
             .is_some_and(|p| p.ends_with("credentialName")))

@@ -117,9 +117,25 @@ impl Protocol {
         }
     }
 
-    /// Whether Istio routes it with HTTP routes.
+    /// The protocol in Istio's own terms ([`crate::istio::protocol`]).
+    pub fn istio(self) -> crate::istio::protocol::Protocol {
+        use crate::istio::protocol::Protocol as P;
+        match self {
+            Self::Http => P::Http,
+            Self::Http2 => P::Http2,
+            Self::Grpc => P::Grpc,
+            Self::Tls => P::Tls,
+            Self::Https => P::Https,
+            Self::Tcp => P::Tcp,
+            Self::Mongo => P::Mongo,
+            Self::Mysql => P::Mysql,
+            Self::Redis => P::Redis,
+        }
+    }
+
+    /// Whether Istio routes it with HTTP routes (Istio's `IsHTTP`).
     pub fn is_http(self) -> bool {
-        matches!(self, Self::Http | Self::Http2 | Self::Grpc)
+        self.istio().is_http()
     }
 }
 
@@ -489,7 +505,7 @@ impl ServiceRef {
 
     /// The fully qualified host, `<name>.<namespace>.svc.cluster.local`.
     pub fn host(&self) -> String {
-        format!("{}.{}.svc.cluster.local", self.name, self.namespace)
+        crate::istio::host::service_fqdn(&self.name, &self.namespace)
     }
 
     /// The service's version (subset) named `version`. Whether the service has it is
@@ -504,7 +520,12 @@ impl ServiceRef {
     /// The SPIFFE principal of the service's ServiceAccount, as AuthorizationPolicies
     /// name it: `cluster.local/ns/<namespace>/sa/<name>`.
     pub fn principal(&self) -> String {
-        format!("cluster.local/ns/{}/sa/{}", self.namespace, self.account)
+        format!(
+            "{}/ns/{}/sa/{}",
+            crate::istio::host::CLUSTER_DOMAIN,
+            self.namespace,
+            self.account
+        )
     }
 }
 

@@ -5,8 +5,6 @@ use crate::istio::host;
 
 /// The export rules of VirtualServices, DestinationRules and ServiceEntries.
 pub(crate) use crate::istio::export_to::Visibility;
-/// The cluster domain, for the simulator's own host completion.
-pub(crate) use crate::istio::host::CLUSTER_DOMAIN;
 
 /// The name a route uses for sidecars rather than for a gateway.
 pub(crate) const MESH_GATEWAY: &str = "mesh";

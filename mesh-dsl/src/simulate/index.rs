@@ -263,7 +263,7 @@ impl Index {
         if name.is_empty() {
             return;
         }
-        let host = format!("{name}.{ns}.svc.{}", hosts::CLUSTER_DOMAIN);
+        let host = crate::istio::host::service_fqdn(&name, &ns);
         let ports = svc
             .spec
             .as_ref()

@@ -61,17 +61,19 @@ use crate::diag::{Diagnostic, Diagnostics, ResourceRef, Severity};
 use crate::resources::{Resource, Resources};
 
 /// Code of schema and CEL rule failures (the code `istioctl` uses for them).
-pub const SCHEMA_CODE: &str = "IST0106";
+pub const SCHEMA_CODE: &str = crate::analyze::messages::SCHEMA_VALIDATION_ERROR.code;
 /// Name of [`SCHEMA_CODE`].
-pub const SCHEMA_NAME: &str = "SchemaValidationError";
-/// Code of what Istio's validating webhook rejects or warns about.
-pub const ISTIO_CODE: &str = "MESH0100";
+pub const SCHEMA_NAME: &str = crate::analyze::messages::SCHEMA_VALIDATION_ERROR.name;
+/// Code of what Istio's validating webhook rejects or warns about
+/// ([`codes::ISTIO_VALIDATION_ERROR`](crate::codes::ISTIO_VALIDATION_ERROR)).
+pub const ISTIO_CODE: &str = crate::codes::ISTIO_VALIDATION_ERROR.code;
 /// Name of [`ISTIO_CODE`].
-pub const ISTIO_NAME: &str = "IstioValidationError";
-/// Code of what Kubernetes itself rejects (metadata, core kinds).
-pub const KUBERNETES_CODE: &str = "MESH0101";
+pub const ISTIO_NAME: &str = crate::codes::ISTIO_VALIDATION_ERROR.name;
+/// Code of what Kubernetes itself rejects (metadata, core kinds)
+/// ([`codes::KUBERNETES_VALIDATION_ERROR`](crate::codes::KUBERNETES_VALIDATION_ERROR)).
+pub const KUBERNETES_CODE: &str = crate::codes::KUBERNETES_VALIDATION_ERROR.code;
 /// Name of [`KUBERNETES_CODE`].
-pub const KUBERNETES_NAME: &str = "KubernetesValidationError";
+pub const KUBERNETES_NAME: &str = crate::codes::KUBERNETES_VALIDATION_ERROR.name;
 
 /// How to validate.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

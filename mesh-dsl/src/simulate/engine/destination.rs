@@ -5,14 +5,12 @@ use istio_types::networking::v1::{Destination, Headers};
 
 use super::ctx::{Ctx, Proxy};
 use crate::simulate::decision::{DestinationPolicy, Mirror, RoutedDestination, Stage};
-use crate::simulate::hosts;
 use crate::simulate::index::{Index, MergedRule};
 use crate::simulate::policy;
 
 /// The namespace of a `name.ns.svc.cluster.local` host.
 pub(super) fn namespace_of_host(host: &str) -> Option<&str> {
-    let rest = host.strip_suffix(&format!(".svc.{}", hosts::CLUSTER_DOMAIN))?;
-    rest.rsplit_once('.').map(|(_, ns)| ns)
+    crate::istio::host::parse_service_fqdn(host).map(|(_, ns)| ns)
 }
 
 /// Envoy's cluster port: the route's port, else the service's only port, else the port

@@ -4,11 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use istio_types::networking::v1::{Server, ServerTlsMode};
+use istio_types::networking::v1::Server;
 
 use super::ctx::{Ctx, Proxy};
 use super::entries::{Flat, flatten, has_routes, ignored_vs};
 use super::evaluate::evaluate;
+use crate::istio::protocol;
 use crate::simulate::decision::{Decision, Outcome, Redirect, RequestSummary, Stage, fmt_labels};
 use crate::simulate::hosts;
 use crate::simulate::index::{GatewayEntry, Index};
@@ -107,22 +108,8 @@ fn http_servers<'a>(
     served
         .iter()
         .flat_map(|g| g.servers.iter().map(move |s| (*g, s)))
-        .filter(|(_, s)| is_http(s))
+        .filter(|(_, s)| protocol::is_http_server(s))
         .collect()
-}
-
-fn is_http(s: &Server) -> bool {
-    let p = s.port.protocol.to_ascii_uppercase();
-    let passthrough = s.tls.as_ref().and_then(|t| t.mode).is_some_and(|m| {
-        matches!(
-            m,
-            ServerTlsMode::Passthrough | ServerTlsMode::AutoPassthrough
-        )
-    });
-    matches!(
-        p.as_str(),
-        "HTTP" | "HTTP2" | "GRPC" | "GRPC-WEB" | "HTTP_PROXY"
-    ) || (p == "HTTPS" && !passthrough)
 }
 
 /// The port of a request that names none: the first server for its host, else the first

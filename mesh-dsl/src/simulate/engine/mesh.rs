@@ -70,9 +70,9 @@ fn qualify_request_host(ix: &Index, host: &str, ns: &str) -> String {
     }
     let dots = host.matches('.').count();
     let candidate = if dots == 1 {
-        format!("{host}.svc.{}", hosts::CLUSTER_DOMAIN)
+        format!("{host}.{}", crate::istio::host::SERVICE_DOMAIN)
     } else if host.ends_with(".svc") {
-        format!("{host}.{}", hosts::CLUSTER_DOMAIN)
+        format!("{host}.{}", crate::istio::host::CLUSTER_DOMAIN)
     } else {
         return host.to_string();
     };

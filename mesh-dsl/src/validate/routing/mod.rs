@@ -22,12 +22,19 @@ use self::l4::{tcp_route, tls_route};
 use self::unreachable::{l4_key, tls_key, unreachable_http, unreachable_l4};
 use super::common::*;
 use super::{Out, Path};
+use crate::analyze::messages;
 use crate::istio::host;
 
 const GATEWAY_SEMANTICS: &str = "internal.istio.io/route-semantics";
 /// The codes istioctl gives the webhook's warnings about unreachable rules and matches.
-const UNREACHABLE: (&str, &str) = ("IST0130", "VirtualServiceUnreachableRule");
-const INEFFECTIVE: (&str, &str) = ("IST0131", "VirtualServiceIneffectiveMatch");
+const UNREACHABLE: (&str, &str) = (
+    messages::VS_UNREACHABLE_RULE.code,
+    messages::VS_UNREACHABLE_RULE.name,
+);
+const INEFFECTIVE: (&str, &str) = (
+    messages::VS_INEFFECTIVE_MATCH.code,
+    messages::VS_INEFFECTIVE_MATCH.name,
+);
 
 pub(crate) fn virtual_service(vs: &VirtualService, out: &mut Out) {
     let spec = &vs.spec;
