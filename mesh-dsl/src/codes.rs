@@ -121,6 +121,8 @@ codes! {
         "a redirect, direct response or injected fault uses a status that does not fit";
     CANNOT_RENDER = "MESH0016" "CannotRender" Error
         "the compiled objects cannot be written as YAML";
+    CONFLICTING_ROUTE_ACTIONS = "MESH0017" "ConflictingRouteActions" Error
+        "a route is given two actions, or a redirect code without a redirect";
     ISTIO_VALIDATION_ERROR = "MESH0100" "IstioValidationError" Error
         "Istio's validating webhook rejects the object (or warns about it, as a warning)";
     KUBERNETES_VALIDATION_ERROR = "MESH0101" "KubernetesValidationError" Error

@@ -478,3 +478,58 @@ fn compile_to_yaml_renders_alongside_the_checks_and_only_returns_good_output() {
         bad.compile().unwrap_err()
     );
 }
+
+/// The rendered YAML of `shop()` with one route on `user`.
+fn render_route(route: impl Fn(&mesh_dsl::ServiceRef) -> Route) -> String {
+    let (mut mesh, _, user) = shop();
+    mesh.routes(Routes::new(&user).route(route(&user)));
+    let compiled = mesh.compile().expect("a valid mesh");
+    mesh_dsl::render::to_yaml(&compiled.resources).expect("renders")
+}
+
+#[test]
+fn a_redirect_code_counts_whichever_order_it_is_set_in() {
+    let after = render_route(|_| Route::new().redirect("/new").redirect_code(302));
+    let before = render_route(|_| Route::new().redirect_code(302).redirect("/new"));
+    assert!(after.contains("redirectCode: 302"), "{after}");
+    assert_eq!(before, after);
+    // Without a code, Istio's default (301) applies: nothing is written.
+    let default = render_route(|_| Route::new().redirect("/new"));
+    assert!(!default.contains("redirectCode"), "{default}");
+}
+
+#[test]
+fn a_second_action_on_a_route_is_reported_not_silently_kept() {
+    let (mut mesh, _, user) = shop();
+    mesh.routes(
+        Routes::new(&user).route(
+            Route::new()
+                .split([(user.subset("v1"), 90), (user.subset("v2"), 10)])
+                .to(user.subset("v1")),
+        ),
+    );
+    let err = mesh.compile().unwrap_err();
+    let d = err
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "MESH0017")
+        .unwrap_or_else(|| panic!("no MESH0017 in {:?}", err.diagnostics));
+    assert_eq!(d.severity, Severity::Error);
+    assert!(
+        d.message.contains(".split(..) then .to(..)"),
+        "{}",
+        d.message
+    );
+    assert!(d.hint.as_deref().is_some_and(|h| h.contains("one of")));
+
+    // A redirect code on a route that forwards.
+    let (mut mesh, _, user) = shop();
+    mesh.routes(Routes::new(&user).route(Route::new().redirect_code(302).to(&user)));
+    assert_eq!(codes(&mesh), ["MESH0017"]);
+}
+
+#[test]
+fn a_method_match_is_written_as_clients_send_it() {
+    let yaml = render_route(|user| Route::new().when(Match::any().method("get")).to(user));
+    assert!(yaml.contains("exact: GET"), "{yaml}");
+}

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::super::{Cx, describe};
 use crate::codes;
 use crate::diag::Severity;
-use crate::route::{Canary, Routes, RoutesScope, Target};
+use crate::route::{Action, Canary, Route, Routes, RoutesScope, Target};
 use crate::service::Service;
 
 impl<'m> Cx<'m> {
@@ -206,6 +206,41 @@ impl<'m> Cx<'m> {
                 .diagnostic(format!("{what} has no action"))
                 .hint("end the route with .to(..), .split(..), .redirect(..) or .respond(..)"),
         );
+    }
+
+    /// MESH0017: a route's action was set more than once (only the last would count), or
+    /// it has a redirect code but does not redirect.
+    pub(in crate::compile) fn check_single_action(&mut self, route: &Route, what: &str) {
+        let Some(last) = route.action.as_ref().map(Action::kind) else {
+            return;
+        };
+        if !route.replaced_actions.is_empty() {
+            let calls: Vec<String> = route
+                .replaced_actions
+                .iter()
+                .chain([&last])
+                .map(|k| format!(".{k}(..)"))
+                .collect();
+            self.report(
+                codes::CONFLICTING_ROUTE_ACTIONS
+                    .diagnostic(format!(
+                        "{what} is given {} actions ({}); a route has one, and only the last \
+                         would count",
+                        calls.len(),
+                        calls.join(" then ")
+                    ))
+                    .hint("keep one of .to(..), .split(..), .redirect(..) or .respond(..), or make a second route"),
+            );
+        }
+        if let (Some(code), false) = (route.redirect_code, last == "redirect") {
+            self.report(
+                codes::CONFLICTING_ROUTE_ACTIONS
+                    .diagnostic(format!(
+                        "{what} has redirect code {code} but its action is .{last}(..), not a redirect"
+                    ))
+                    .hint("remove .redirect_code(..), or make the route .redirect(..)"),
+            );
+        }
     }
 
     /// MESH0015 when a redirect's status is not one of HTTP's redirects.

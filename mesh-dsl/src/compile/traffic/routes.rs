@@ -142,6 +142,7 @@ impl<'m> Cx<'m> {
 
     /// What the route does: forward (splitting a canary), redirect or respond.
     fn action(&mut self, route: &Route, ns: &str, what: &str, h: &mut HttpRoute) {
+        self.check_single_action(route, what);
         match &route.action {
             None => self.report_route_without_action(what),
             Some(Action::Forward(parts)) => {
@@ -157,10 +158,14 @@ impl<'m> Cx<'m> {
                     .collect();
             }
             Some(Action::Redirect(r)) => {
+                let mut r = r.clone();
+                if let Some(code) = route.redirect_code {
+                    r.redirect_code = Some(code);
+                }
                 if let Some(code) = r.redirect_code {
                     self.check_redirect_status(code, what);
                 }
-                h.redirect = Some(r.clone());
+                h.redirect = Some(r);
             }
             Some(Action::DirectResponse(status, body)) => {
                 self.check_response_status(*status, what);

@@ -93,9 +93,11 @@ impl Match {
         self
     }
 
-    /// The HTTP method equals `method`.
+    /// The HTTP method equals `method`. Methods are matched exactly as the client sends
+    /// them, and clients send them in capitals, so `"get"` is written as `GET`.
+    ///
     pub fn method(mut self, method: impl Into<String>) -> Self {
-        self.inner.method = Some(exact(method));
+        self.inner.method = Some(exact(method.into().to_ascii_uppercase()));
         self
     }
 

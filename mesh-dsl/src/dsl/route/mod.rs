@@ -32,6 +32,18 @@ pub(crate) enum Action {
     DirectResponse(u32, Option<String>),
 }
 
+impl Action {
+    /// The builder call that sets this action, for messages.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Self::Forward(parts) if parts.iter().any(|(_, w)| w.is_some()) => "split",
+            Self::Forward(_) => "to",
+            Self::Redirect(_) => "redirect",
+            Self::DirectResponse(..) => "respond",
+        }
+    }
+}
+
 /// A fault injected into matching requests.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Fault {
@@ -64,6 +76,11 @@ pub struct Route {
     pub(crate) name: Option<String>,
     pub(crate) matches: Vec<Match>,
     pub(crate) action: Option<Action>,
+    /// The kinds of the actions a later call replaced (`split` then `to`), for a
+    /// diagnostic: a route has one action.
+    pub(crate) replaced_actions: Vec<&'static str>,
+    /// The redirect's status, whichever order it was set in.
+    pub(crate) redirect_code: Option<u32>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) retries: Option<HttpRetry>,
     pub(crate) fault: Fault,
@@ -102,6 +119,8 @@ impl Route {
             name: None,
             matches: Vec::new(),
             action: None,
+            replaced_actions: Vec::new(),
+            redirect_code: None,
             timeout: None,
             retries: None,
             fault: Fault {
@@ -129,15 +148,23 @@ impl Route {
         self
     }
 
+    /// Sets the route's one action; a second call is reported by `compile()` (MESH0017)
+    /// instead of silently replacing the first.
+    fn set_action(&mut self, action: Action) {
+        if let Some(old) = self.action.replace(action) {
+            self.replaced_actions.push(old.kind());
+        }
+    }
+
     /// Sends all matching traffic to `target`.
     pub fn to(mut self, target: impl Into<Target>) -> Self {
-        self.action = Some(Action::Forward(vec![(target.into(), None)]));
+        self.set_action(Action::Forward(vec![(target.into(), None)]));
         self
     }
 
     /// Splits matching traffic by weight (weights must add up to 100).
     pub fn split<T: Into<Target>>(mut self, parts: impl IntoIterator<Item = (T, i32)>) -> Self {
-        self.action = Some(Action::Forward(
+        self.set_action(Action::Forward(
             parts
                 .into_iter()
                 .map(|(t, w)| (t.into(), Some(w)))
@@ -148,7 +175,7 @@ impl Route {
 
     /// Answers with a redirect to `uri` (status 301 unless [`Route::redirect_code`]).
     pub fn redirect(mut self, uri: impl Into<String>) -> Self {
-        self.action = Some(Action::Redirect(HttpRedirect {
+        self.set_action(Action::Redirect(HttpRedirect {
             uri: Some(uri.into()),
             ..Default::default()
         }));
@@ -157,7 +184,7 @@ impl Route {
 
     /// Answers with a redirect to the same path on `https://`.
     pub fn redirect_to_https(mut self) -> Self {
-        self.action = Some(Action::Redirect(HttpRedirect {
+        self.set_action(Action::Redirect(HttpRedirect {
             scheme: Some("https".into()),
             redirect_port: Some(RedirectPort::DerivePort(
                 istio_types::networking::v1::RedirectPortSelection::FromProtocolDefault,
@@ -167,17 +194,17 @@ impl Route {
         self
     }
 
-    /// The status code of a redirect (301, 302, 303, 307 or 308).
+    /// The status code of a redirect (301, 302, 303, 307 or 308), before or after
+    /// [`Route::redirect`]; on a route that does not redirect, `compile()` reports it
+    /// (MESH0017). Default: 301.
     pub fn redirect_code(mut self, code: u32) -> Self {
-        if let Some(Action::Redirect(r)) = &mut self.action {
-            r.redirect_code = Some(code);
-        }
+        self.redirect_code = Some(code);
         self
     }
 
     /// Answers directly with `status` and an optional body, without forwarding.
     pub fn respond(mut self, status: u32, body: Option<&str>) -> Self {
-        self.action = Some(Action::DirectResponse(status, body.map(String::from)));
+        self.set_action(Action::DirectResponse(status, body.map(String::from)));
         self
     }
 
