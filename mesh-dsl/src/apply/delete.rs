@@ -16,8 +16,14 @@ use crate::diag::ResourceRef;
 use crate::resources::Resources;
 
 /// Deletes every object of the ApplySet (Istio kinds first, namespaces last), then the
-/// ApplySet parent. Objects without the set's label are never touched. Deleting a
-/// namespace deletes everything in it, as in Kubernetes.
+/// ApplySet parent. Objects without the set's label are never touched, and neither are
+/// they through their namespace: as deleting a namespace deletes everything in it, a
+/// namespace of the set that holds objects outside the set is kept (reported as skipped,
+/// naming them), unless [`ApplyOptions::delete_populated_namespaces`] says otherwise.
+/// Objects Kubernetes makes itself (the `kube-root-ca.crt` ConfigMap, the `default`
+/// ServiceAccount), objects owned by others (`ownerReferences`), events and endpoints do
+/// not keep a namespace; every other namespaced kind of the discovered API groups is
+/// listed.
 ///
 /// # Errors
 /// As [`apply`](super::apply)'s preflight; a set whose parent does not exist has nothing
@@ -43,7 +49,7 @@ pub async fn delete(client: &Client, options: &ApplyOptions) -> Result<ApplyRepo
         step: Step::Delete,
         total: candidates.len() + 1,
     });
-    report.results = delete_in_order(&api, candidates, Action::Deleted, Step::Delete).await;
+    report.results = delete_in_order(&api, &plan, candidates, Action::Deleted, Step::Delete).await;
     if report.results.iter().all(|r| r.action != Action::Failed) {
         report.results.push(delete_parent(&api, &plan).await);
     } else {
