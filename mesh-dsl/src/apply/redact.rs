@@ -130,9 +130,16 @@ pub(crate) fn describe(error: &kube::Error) -> String {
             parts.push(kubeconfig(k));
             break;
         }
-        if let Some(kube::Error::Auth(a)) = e.downcast_ref::<kube::Error>() {
-            parts.push(auth(a));
-            break;
+        match e.downcast_ref::<kube::Error>() {
+            Some(kube::Error::Auth(a)) => {
+                parts.push(auth(a));
+                break;
+            }
+            Some(kube::Error::Api(s)) => {
+                parts.push(format!("{} {}: {}", s.code, s.reason, one_line(&s.message)));
+                break;
+            }
+            _ => {}
         }
         let own = one_line(&e.to_string());
         let inner = e.source().map(|s| one_line(&s.to_string()));
