@@ -34,8 +34,21 @@ fn location(message: &str) -> Option<(u64, u64)> {
 /// start of its first line, before any location, quote, value or source excerpt.
 fn problem_kind(message: &str) -> String {
     let first = message.lines().next().unwrap_or("");
+    // serde-saphyr says `error: line 4 column 12: unclosed quote`: the kind follows the
+    // place; other parsers put the place last (`... at line 4, column 12`).
+    let after_place = first.find("column ").and_then(|c| {
+        let rest = first[c + 7..].trim_start_matches(|ch: char| ch.is_ascii_digit());
+        (first[..c].contains("line ") && rest.starts_with(':')).then_some(rest)
+    });
+    let (first, stops): (&str, &[&str]) = match after_place {
+        Some(rest) => (
+            rest.trim_start_matches([':', ' ']),
+            &[" at line", " (", "\"", "'", "`", "|"],
+        ),
+        None => (first, &[" at line", " (", ":", "\"", "'", "`", "|"]),
+    };
     let mut end = first.len();
-    for stop in [" at line", " (", ":", "\"", "'", "`", "|"] {
+    for stop in stops {
         if let Some(i) = first.find(stop) {
             end = end.min(i);
         }
@@ -176,6 +189,11 @@ mod tests {
         );
         assert!(!p.contains("s3cr3t"));
         assert_eq!(problem_kind("\"s3cr3t\" is odd"), "syntax error");
+        let saphyr = "error: line 4 column 12: unclosed quote\n --> <input>:4:12\n  |\n4 |     token: \"s3cr3t";
+        assert_eq!(
+            parse_problem("the kubeconfig is not valid YAML", saphyr),
+            "the kubeconfig is not valid YAML at line 4, column 12: unclosed quote"
+        );
         assert_eq!(location("no place"), None);
     }
 }

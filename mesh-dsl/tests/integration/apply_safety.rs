@@ -530,3 +530,53 @@ async fn a_tls_failure_names_the_certificate_problem() {
         assert!(!text.contains('\n'), "{case}: one line: {text}");
     }
 }
+
+/// The library's errors, `Display` and `Debug` alike, quote no credential of a kubeconfig
+/// that does not parse, nor of an exec plugin's output (the deploy program's output at
+/// every log level is checked by the ecommerce example's `deploy_safety` tests).
+#[tokio::test]
+async fn library_errors_quote_no_credential() {
+    let dir = std::env::temp_dir().join(format!("mesh-dsl-secrets-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let head = "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:1\n\
+                contexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\nusers:\n- name: u\n  user:\n";
+    let broken = [
+        "    token: \"s3cr3t-token\n",
+        "    token: [s3cr3t-token]\n",
+        "    password: s3cr3t-password: x\n",
+        "    client-key-data: 's3cr3tKeyData\n",
+        "    client-certificate-data: s3cr3tCert\n\tx: y\n",
+        "    auth-provider:\n      name: oidc\n      config:\n        id-token: s3cr3t-id\n      x: [y\n",
+        "    exec:\n      command: p\n      env:\n      - name: T\n        value: \"s3cr3t-env\n",
+    ];
+    let plugin = dir.join("plugin.sh");
+    std::fs::write(
+        &plugin,
+        "#!/bin/sh\necho '{\"apiVersion\": \"client.authentication.k8s.io/v1\", \"kind\": \"ExecCredential\", \"status\": {\"token\": \"s3cr3t-exec\"'\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let exec = format!(
+        "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      args: [\"--s3cr3t-arg\"]\n      env:\n      - name: T\n        value: s3cr3t-env\n      interactiveMode: Never\n",
+        plugin.display()
+    );
+    let path = dir.join("kubeconfig");
+    for (i, user) in broken.iter().copied().chain([exec.as_str()]).enumerate() {
+        std::fs::write(&path, format!("{head}{user}")).unwrap();
+        let err = match apply::client(Some(&path), None).await {
+            Ok(client) => apply::apply(&client, &shop(false, 5), &options().retry(Retry::none()))
+                .await
+                .unwrap_err(),
+            Err(e) => e,
+        };
+        let shown = format!("{err}\n{err:?}");
+        assert!(!shown.contains("s3cr3t"), "case {i}: {shown}");
+        assert!(err.is_preflight());
+        assert!(std::error::Error::source(&err).is_none());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
