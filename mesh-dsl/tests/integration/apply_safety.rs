@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use fake_apiserver::{Fault, RequestMatch};
-use mesh_dsl::apply::{self, Action, ApplySetParent, PART_OF_LABEL, Retry, Stopped};
+use mesh_dsl::apply::{self, Action, ApplySetParent, Change, PART_OF_LABEL, Retry, Stopped};
 use mesh_dsl::{Resource, Resources};
 use serde_json::{Value, json};
 
@@ -188,6 +188,19 @@ async fn prune_keeps_a_namespace_that_holds_objects_of_others() {
         .apply_as("kubectl", &config_map("scratch", "notes", json!({})))
         .unwrap();
 
+    // diff --prune shows it kept, not pruned.
+    let diff = apply::diff(&client, &shop(false, 5), &options().prune())
+        .await
+        .unwrap();
+    assert_eq!(diff.count(Change::Prune), 0, "{}", diff.render(false));
+    assert!(
+        diff.render(false).contains(
+            "Namespace scratch kept: it holds objects this ApplySet did not deploy: ConfigMap scratch/notes"
+        ),
+        "{}",
+        diff.render(false)
+    );
+
     let dry = apply::apply(&client, &shop(false, 5), &options().prune().dry_run())
         .await
         .unwrap();
@@ -286,6 +299,35 @@ async fn a_refused_dry_run_on_a_fresh_cluster_leaves_nothing_written() {
         );
         assert_untouched(&cluster, parent_ns);
     }
+}
+
+#[tokio::test]
+async fn a_refused_dry_run_in_a_new_namespace_restores_the_parent() {
+    let cluster = Cluster::start(istio_server());
+    let client = cluster.client().await;
+    apply_ok(&client, &shop(false, 5)).await;
+    let parent = || {
+        cluster
+            .get("v1", "ConfigMap", Some("default"), "shop-deploy")
+            .unwrap()["metadata"]["annotations"]
+            .clone()
+    };
+    let before = parent();
+    // A new namespace with a ConfigMap (a kind the set never had) and a refused object.
+    let mut more = shop(false, 5);
+    more.push(Resource::Other(
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "extra"}}),
+    ));
+    more.push(Resource::Other(config_map("extra", "settings", json!({}))));
+    more.push(Resource::Other(json!({
+        "apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
+        "metadata": {"name": "range", "namespace": "extra"},
+        "spec": {"host": "range", "trafficPolicy": {"loadBalancer": {"simple": "FASTEST"}}}
+    })));
+    let report = apply::apply(&client, &more, &options()).await.unwrap();
+    assert_eq!(report.stopped, Some(Stopped::Validation), "{report}");
+    assert!(!exists(&cluster, "v1", "Namespace", None, "extra"));
+    assert_eq!(parent(), before, "the parent's record is as it was");
 }
 
 #[tokio::test]
