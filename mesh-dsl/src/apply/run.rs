@@ -105,16 +105,18 @@ async fn prune(
     });
     let pruned = delete_in_order(api, plan, candidates, Action::Pruned, Step::Prune).await;
     let ok = pruned.iter().all(|r| r.action != Action::Failed);
+    // A kept namespace stays recorded, so that a later prune or delete finds it again.
+    let mut kinds = plan.group_kinds();
+    if pruned
+        .iter()
+        .any(|r| r.action == Action::Skipped && r.resource.kind == "Namespace")
+    {
+        kinds.insert("Namespace".to_string());
+    }
     report.results.extend(pruned);
     if ok {
-        plan.write_parent(
-            api,
-            options,
-            &plan.group_kinds(),
-            &plan.namespaces(parent_ns),
-            false,
-        )
-        .await?;
+        plan.write_parent(api, options, &kinds, &plan.namespaces(parent_ns), false)
+            .await?;
     } else {
         report.stopped = Some(Stopped::WriteFailed);
     }

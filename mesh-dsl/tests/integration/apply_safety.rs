@@ -40,6 +40,14 @@ fn seed_kubernetes_made(cluster: &Cluster, ns: &str) {
         .unwrap();
 }
 
+fn actions_of(report: &apply::ApplyReport) -> Vec<String> {
+    report
+        .results
+        .iter()
+        .map(|r| format!("{} {}", r.resource, r.action))
+        .collect()
+}
+
 fn exists(cluster: &Cluster, api_version: &str, kind: &str, ns: Option<&str>, name: &str) -> bool {
     cluster.get(api_version, kind, ns, name).is_some()
 }
@@ -115,17 +123,22 @@ async fn delete_keeps_a_namespace_that_holds_objects_of_others() {
             "{name} stays"
         );
     }
-    // The set's own objects and its parent are gone.
+    // The set's own objects are gone; the parent stays, recording only the namespace.
     assert!(!exists(&cluster, "v1", "Service", Some("shop"), "user"));
-    assert!(!exists(
-        &cluster,
-        "v1",
-        "ConfigMap",
-        Some("default"),
-        "shop-deploy"
-    ));
+    let parent = report
+        .get("ConfigMap", Some("default"), "shop-deploy")
+        .unwrap();
+    assert_eq!(parent.action, Action::Skipped, "{report}");
+    let live_parent = cluster
+        .get("v1", "ConfigMap", Some("default"), "shop-deploy")
+        .unwrap();
+    assert_eq!(
+        live_parent["metadata"]["annotations"]["applyset.kubernetes.io/contains-group-kinds"],
+        "Namespace"
+    );
 
-    // Once the others are gone, only what Kubernetes made is left: the namespace goes.
+    // Once the others are gone, only what Kubernetes made is left: delete run again
+    // deletes the namespace, then the parent.
     for (api_version, kind, name) in [
         ("v1", "ConfigMap", "settings"),
         ("networking.istio.io/v1", "VirtualService", "legacy"),
@@ -133,15 +146,23 @@ async fn delete_keeps_a_namespace_that_holds_objects_of_others() {
     ] {
         assert!(server.delete_object(api_version, kind, Some("shop"), name));
     }
-    apply_ok(&client, &shop(true, 5)).await;
     let report = apply::delete(&client, &options()).await.unwrap();
     assert!(report.is_success(), "{report}");
     assert_eq!(
-        report.get("Namespace", None, "shop").unwrap().action,
-        Action::Deleted,
-        "{report}"
+        actions_of(&report),
+        [
+            "Namespace shop deleted",
+            "ConfigMap default/shop-deploy deleted"
+        ]
     );
     assert!(!exists(&cluster, "v1", "Namespace", None, "shop"));
+    assert!(!exists(
+        &cluster,
+        "v1",
+        "ConfigMap",
+        Some("default"),
+        "shop-deploy"
+    ));
 }
 
 #[tokio::test]
@@ -227,6 +248,15 @@ async fn prune_keeps_a_namespace_that_holds_objects_of_others() {
         Some("scratch"),
         "notes"
     ));
+    // It stays recorded, so that a later prune finds it again.
+    let again = apply::apply(&client, &shop(false, 5), &options().prune())
+        .await
+        .unwrap();
+    assert_eq!(
+        again.get("Namespace", None, "scratch").unwrap().action,
+        Action::Skipped,
+        "{again}"
+    );
 
     // Asked explicitly, prune deletes it.
     let forced = apply::apply(
