@@ -36,6 +36,9 @@ pub struct RequestMatch {
     pub path_contains: Option<String>,
     /// Only dry-run requests (`Some(true)`), only real ones (`Some(false)`), or both.
     pub dry_run: Option<bool>,
+    /// How the path ends (e.g. `/namespaces/shop`, which `path_contains` cannot single
+    /// out from the objects in that namespace), any if `None`.
+    pub path_ends_with: Option<String>,
 }
 
 impl RequestMatch {
@@ -50,6 +53,7 @@ impl RequestMatch {
             method: Some("PATCH".into()),
             path_contains: None,
             dry_run: Some(false),
+            path_ends_with: None,
         }
     }
 
@@ -67,6 +71,13 @@ impl RequestMatch {
         self
     }
 
+    /// Requests whose path ends with `s`.
+    #[must_use]
+    pub fn path_ends_with(mut self, s: &str) -> Self {
+        self.path_ends_with = Some(s.into());
+        self
+    }
+
     /// Dry-run requests only, or real ones only.
     #[must_use]
     pub fn dry_run(mut self, dry_run: bool) -> Self {
@@ -81,6 +92,10 @@ impl RequestMatch {
                 .as_deref()
                 .is_none_or(|p| path.contains(p))
             && self.dry_run.is_none_or(|d| d == dry_run)
+            && self
+                .path_ends_with
+                .as_deref()
+                .is_none_or(|p| path.ends_with(p))
     }
 }
 
@@ -90,6 +105,9 @@ struct Rule {
     when: RequestMatch,
     skip: usize,
     times: usize,
+    /// For a rule with a rate: the percentage of matching requests it hits, and its
+    /// random state (xorshift, seeded: the same seed hits the same requests).
+    rate: Option<(u32, u64)>,
 }
 
 /// The fault settings of a server; change them at any time through
@@ -125,6 +143,22 @@ impl Faults {
                 when,
                 skip,
                 times,
+                rate: None,
+            });
+    }
+
+    /// Answers about `percent` % of the requests that match `when` with `fault`, at
+    /// random but reproducibly for a given `seed`, until [`Faults::clear`].
+    pub fn inject_rate(&self, fault: Fault, when: RequestMatch, percent: u32, seed: u64) {
+        self.rules
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Rule {
+                fault,
+                when,
+                skip: 0,
+                times: usize::MAX,
+                rate: Some((percent.min(100), seed | 1)),
             });
     }
 
@@ -144,6 +178,18 @@ impl Faults {
             if rule.skip > 0 {
                 rule.skip -= 1;
                 continue;
+            }
+            if let Some((percent, state)) = &mut rule.rate {
+                let mut x = *state;
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *state = x;
+                if x % 100 >= u64::from(*percent) {
+                    continue;
+                }
+                hit = Some(rule.fault.clone());
+                break;
             }
             rule.times -= 1;
             hit = Some(rule.fault.clone());

@@ -22,7 +22,8 @@
 //! - Deployments that roll out: their status reports the current generation as updated and
 //!   available after a configurable delay, so waiting can be tested;
 //! - faults ([`Faults`]): latency on every request, and 429 (with `Retry-After`), 500, 503,
-//!   delays and dropped connections on chosen requests.
+//!   delays and dropped connections on chosen requests, or on a reproducible random share
+//!   of them ([`Faults::inject_rate`]).
 //!
 //! Every request is logged ([`FakeApiServer::requests`]) and the store can be read and
 //! seeded directly ([`FakeApiServer::object`], [`FakeApiServer::apply_as`]).

@@ -12,7 +12,7 @@ use super::concurrently;
 use super::error::ApplyError;
 use super::options::ApplyOptions;
 use super::plan::{Member, Plan};
-use super::prune::prune_candidates;
+use super::prune::{is_namespace, kept_namespace, prune_candidates};
 use super::request::Requester;
 use crate::diag::ResourceRef;
 use crate::resources::Resources;
@@ -169,6 +169,11 @@ impl DiffReport {
         for e in &self.entries {
             out.push_str(&e.unified(colour));
         }
+        for e in &self.entries {
+            if let (Change::Unchanged, Some(m)) = (e.change, &e.message) {
+                let _ = writeln!(out, "{} {m}", e.resource);
+            }
+        }
         for e in self.entries.iter().filter(|e| e.change == Change::Failed) {
             let _ = writeln!(
                 out,
@@ -225,13 +230,24 @@ pub async fn diff(
     if options.prune {
         let keep = plan.members.iter().map(Member::key).collect();
         for c in prune_candidates(&api, &plan, &keep).await? {
+            // A namespace that holds objects of others is kept by prune: unchanged, with
+            // the reason.
+            let kept = if is_namespace(&c) {
+                kept_namespace(&api, &plan, &c).await
+            } else {
+                None
+            };
             report.entries.push(DiffEntry {
                 resource: c.reference,
                 api_version: c.api_version,
-                change: Change::Prune,
+                change: if kept.is_some() {
+                    Change::Unchanged
+                } else {
+                    Change::Prune
+                },
                 live: Some(diff_yaml(&c.live)),
                 desired: None,
-                message: None,
+                message: kept.and_then(|k| k.message),
             });
         }
     }

@@ -9,7 +9,7 @@ use super::concurrently;
 use super::diff::strip_server_fields;
 use super::error::ApplyError;
 use super::plan::{Member, Plan};
-use super::prune::prune_candidates;
+use super::prune::{is_namespace, kept_namespace, prune_candidates};
 use super::report::{Action, ApplyReport, ResourceResult};
 use super::request::{RequestError, Requester};
 use super::results::failure;
@@ -54,11 +54,14 @@ pub(crate) async fn dry_run_report(
     if api.options.prune {
         let keep = plan.members.iter().map(Member::key).collect();
         for c in prune_candidates(api, plan, &keep).await? {
-            report.results.push(ResourceResult::new(
-                c.reference,
-                &c.api_version,
-                Action::Pruned,
-            ));
+            let kept = if is_namespace(&c) {
+                kept_namespace(api, plan, &c).await
+            } else {
+                None
+            };
+            report.results.push(kept.unwrap_or_else(|| {
+                ResourceResult::new(c.reference, &c.api_version, Action::Pruned)
+            }));
         }
     }
     report.elapsed = started.elapsed();

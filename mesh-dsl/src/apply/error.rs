@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::options::ApplyOptions;
+use super::redact;
 use super::request::RequestError;
 
 /// Kinds the cluster does not serve.
@@ -39,21 +40,30 @@ impl fmt::Display for MissingKinds {
 
 /// Why an apply, diff or delete could not run at all (per-object failures are in the
 /// report instead).
-#[derive(Debug, thiserror::Error)]
+///
+/// Neither its `Display` nor its `Debug` quotes a credential (see
+/// [`ApplyError::Kubeconfig`]).
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum ApplyError {
-    /// The kubeconfig could not be read or does not have the context.
-    #[error("cannot load the kubeconfig: {0}")]
-    Kubeconfig(#[source] kube::config::KubeconfigError),
-    /// No kubeconfig and not inside a cluster.
-    #[error("cannot find a cluster configuration: {0}")]
-    InferConfig(#[source] kube::config::InferConfigError),
-    /// The client could not be built from the configuration.
-    #[error("cannot create a Kubernetes client: {0}")]
-    Client(#[source] kube::Error),
-    /// Discovery failed: the cluster is unreachable or refused us.
-    #[error("cannot reach the cluster: {0}")]
-    Unreachable(#[source] kube::Error),
+    /// The kubeconfig could not be read or does not have the context. The message names
+    /// the place and kind of a syntax error, never the text around it (which may hold a
+    /// credential); the kube error is not exposed as `source()` for the same reason.
+    #[error("cannot load the kubeconfig: {}", redact::kubeconfig(.0))]
+    Kubeconfig(kube::config::KubeconfigError),
+    /// No kubeconfig and not inside a cluster (message redacted as for
+    /// [`ApplyError::Kubeconfig`]).
+    #[error("cannot find a cluster configuration: {}", redact::infer(.0))]
+    InferConfig(kube::config::InferConfigError),
+    /// The client could not be built from the configuration (message redacted as for
+    /// [`ApplyError::Kubeconfig`]).
+    #[error("cannot create a Kubernetes client: {}", redact::describe(.0))]
+    Client(kube::Error),
+    /// Discovery failed: the cluster is unreachable or refused us. The message ends with
+    /// the innermost cause (e.g. the certificate problem of a TLS failure); credentials
+    /// (an exec plugin's output) are never quoted.
+    #[error("cannot reach the cluster: {}", redact::describe(.0))]
+    Unreachable(kube::Error),
     /// Kinds are not served (e.g. Istio is not installed).
     #[error("{0}")]
     MissingKinds(MissingKinds),
@@ -105,5 +115,43 @@ impl ApplyError {
     /// missing kinds) rather than about the objects.
     pub fn is_preflight(&self) -> bool {
         !matches!(self, Self::Request { .. })
+    }
+}
+
+/// Like a derived `Debug`, but the kube errors (whose own `Debug` may quote a kubeconfig's
+/// or an exec plugin's text, credentials included) as their redacted messages.
+impl fmt::Debug for ApplyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Kubeconfig(_) => f
+                .debug_tuple("Kubeconfig")
+                .field(&self.to_string())
+                .finish(),
+            Self::InferConfig(_) => f
+                .debug_tuple("InferConfig")
+                .field(&self.to_string())
+                .finish(),
+            Self::Client(_) => f.debug_tuple("Client").field(&self.to_string()).finish(),
+            Self::Unreachable(_) => f
+                .debug_tuple("Unreachable")
+                .field(&self.to_string())
+                .finish(),
+            Self::MissingKinds(m) => f.debug_tuple("MissingKinds").field(m).finish(),
+            Self::ForeignApplySet { parent, tooling } => f
+                .debug_struct("ForeignApplySet")
+                .field("parent", parent)
+                .field("tooling", tooling)
+                .finish(),
+            Self::Parent { parent, source } => f
+                .debug_struct("Parent")
+                .field("parent", parent)
+                .field("source", source)
+                .finish(),
+            Self::Request { what, source } => f
+                .debug_struct("Request")
+                .field("what", what)
+                .field("source", source)
+                .finish(),
+        }
     }
 }

@@ -23,13 +23,16 @@
 //!    any object, or another field manager owns a field (a conflict, unless
 //!    [`ApplyOptions::force_conflicts`]), nothing is written.
 //! 3. **Writes**, in phases: the ApplySet parent (recording old and new kinds), namespaces,
-//!    then the objects in namespaces that did not exist before are dry-run too, then
+//!    then the objects in namespaces that did not exist before are dry-run too (if the
+//!    server refuses one, those namespaces and the parent are removed again, or the
+//!    parent's former record restored, and nothing else is written), then
 //!    service accounts, services and deployments, then Istio kinds, then anything else.
 //!    Inside a phase, [`ApplyOptions::concurrency`] requests run at once. A failed phase
 //!    stops the later ones.
 //! 4. **Prune** ([`ApplyOptions::prune`]): objects labelled as members of this ApplySet
-//!    that are no longer declared are deleted (Istio kinds first, namespaces last); then
-//!    the parent records only the current kinds.
+//!    that are no longer declared are deleted (Istio kinds first, namespaces last; a
+//!    namespace holding objects outside the set is kept, see [`delete`]); then the parent
+//!    records only the current kinds.
 //! 5. **Wait** ([`ApplyOptions::wait`]): until every Deployment has rolled out.
 //!
 //! Requests that fail for a reason that may pass (429, 5xx other than a schema error,
@@ -47,6 +50,7 @@ mod error;
 mod options;
 mod plan;
 mod prune;
+mod redact;
 mod report;
 mod request;
 mod results;

@@ -134,6 +134,10 @@ pub struct ApplyOptions {
     pub dry_run: bool,
     /// Delete objects of this ApplySet that are no longer declared (default `false`).
     pub prune: bool,
+    /// Let prune and [`delete`](super::delete) delete a namespace of the set even when it
+    /// holds objects outside the set, which Kubernetes then deletes with it (default
+    /// `false`: such a namespace is kept and the report names what keeps it).
+    pub delete_populated_namespaces: bool,
     /// After applying, wait until every Deployment has rolled out (default `false`).
     pub wait: bool,
     /// How many requests run at once inside a phase (default 16).
@@ -158,6 +162,10 @@ impl fmt::Debug for ApplyOptions {
             .field("force_conflicts", &self.force_conflicts)
             .field("dry_run", &self.dry_run)
             .field("prune", &self.prune)
+            .field(
+                "delete_populated_namespaces",
+                &self.delete_populated_namespaces,
+            )
             .field("wait", &self.wait)
             .field("concurrency", &self.concurrency)
             .field("timeout", &self.timeout)
@@ -179,6 +187,7 @@ impl ApplyOptions {
             force_conflicts: false,
             dry_run: false,
             prune: false,
+            delete_populated_namespaces: false,
             wait: false,
             concurrency: 16,
             timeout: Duration::from_secs(300),
@@ -210,6 +219,13 @@ impl ApplyOptions {
     /// Prunes objects no longer declared (default: off).
     pub fn prune(mut self) -> Self {
         self.prune = true;
+        self
+    }
+
+    /// Deletes namespaces of the set even when they hold objects outside it, and with them
+    /// those objects (default: off, such namespaces are kept).
+    pub fn delete_populated_namespaces(mut self) -> Self {
+        self.delete_populated_namespaces = true;
         self
     }
 

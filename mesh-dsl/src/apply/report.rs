@@ -159,8 +159,9 @@ impl fmt::Display for WaitReport {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Stopped {
-    /// The server's dry run refused an object (or found a conflict): nothing was written
-    /// except, on a first apply, the new namespaces and the ApplySet parent.
+    /// The server's dry run refused an object (or found a conflict): nothing was written.
+    /// Namespaces created only so that the objects in them could be dry-run (and the
+    /// ApplySet parent written before them) were removed again; their results say so.
     Validation,
     /// Writes failed in a phase; later phases, prune and the final ApplySet update were
     /// skipped (run again to converge).

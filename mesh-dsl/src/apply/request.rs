@@ -58,16 +58,19 @@ impl ApiStatus {
     }
 }
 
-/// Why one request failed (after retries).
-#[derive(Debug, thiserror::Error)]
+/// Why one request failed (after retries). Neither its `Display` nor its `Debug` quotes a
+/// credential.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum RequestError {
     /// The server answered with an error status.
     #[error("{} {}: {}", .0.code, if .0.reason.is_empty() { "error" } else { .0.reason.as_str() }, .0.message)]
     Status(ApiStatus),
-    /// The request did not get an answer (connection refused or dropped, TLS, ...).
-    #[error("no answer from the API server: {0}")]
-    Transport(#[source] kube::Error),
+    /// The request did not get an answer (connection refused or dropped, TLS, ...). The
+    /// message ends with the innermost cause (e.g. `invalid peer certificate:
+    /// UnknownIssuer`); credentials are never quoted, so the kube error is not `source()`.
+    #[error("no answer from the API server: {}", super::redact::describe(.0))]
+    Transport(kube::Error),
     /// One attempt took longer than the request timeout.
     #[error("no answer within {0:?}")]
     Timeout(Duration),
@@ -80,6 +83,23 @@ pub enum RequestError {
     /// The answer was not the JSON expected.
     #[error("unexpected answer: {0}")]
     Decode(String),
+}
+
+/// Like a derived `Debug`, but a transport error as its redacted message.
+impl std::fmt::Debug for RequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Status(s) => f.debug_tuple("Status").field(s).finish(),
+            Self::Transport(e) => f
+                .debug_tuple("Transport")
+                .field(&super::redact::describe(e))
+                .finish(),
+            Self::Timeout(d) => f.debug_tuple("Timeout").field(d).finish(),
+            Self::Deadline => f.write_str("Deadline"),
+            Self::Build(b) => f.debug_tuple("Build").field(b).finish(),
+            Self::Decode(d) => f.debug_tuple("Decode").field(d).finish(),
+        }
+    }
 }
 
 impl RequestError {
@@ -262,15 +282,19 @@ impl Requester<'_> {
         .await
     }
 
-    /// The objects matching a label selector, in one namespace or cluster-wide.
+    /// The objects matching a label selector (all without one), in one namespace or
+    /// cluster-wide.
     pub(crate) async fn list(
         &self,
         ar: &ApiResource,
         namespace: Option<&str>,
-        selector: &str,
+        selector: Option<&str>,
     ) -> Result<Vec<Value>, RequestError> {
         let url = Self::url(ar, namespace);
-        let params = ListParams::default().labels(selector);
+        let params = match selector {
+            Some(s) => ListParams::default().labels(s),
+            None => ListParams::default(),
+        };
         let (_, v) = self
             .send(&format!("list {}", ar.plural), false, || url.list(&params))
             .await?;

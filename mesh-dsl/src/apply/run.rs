@@ -103,18 +103,20 @@ async fn prune(
         step: Step::Prune,
         total: candidates.len(),
     });
-    let pruned = delete_in_order(api, candidates, Action::Pruned, Step::Prune).await;
+    let pruned = delete_in_order(api, plan, candidates, Action::Pruned, Step::Prune).await;
     let ok = pruned.iter().all(|r| r.action != Action::Failed);
+    // A kept namespace stays recorded, so that a later prune or delete finds it again.
+    let mut kinds = plan.group_kinds();
+    if pruned
+        .iter()
+        .any(|r| r.action == Action::Skipped && r.resource.kind == "Namespace")
+    {
+        kinds.insert("Namespace".to_string());
+    }
     report.results.extend(pruned);
     if ok {
-        plan.write_parent(
-            api,
-            options,
-            &plan.group_kinds(),
-            &plan.namespaces(parent_ns),
-            false,
-        )
-        .await?;
+        plan.write_parent(api, options, &kinds, &plan.namespaces(parent_ns), false)
+            .await?;
     } else {
         report.stopped = Some(Stopped::WriteFailed);
     }
@@ -182,7 +184,25 @@ impl Run<'_> {
             .filter(|i| matches!(&self.answers[*i], Some((code, v)) if *code == 201 || resource_version(v).is_none()))
             .map(|i| self.plan.members[i].reference.name.clone())
             .collect();
-        let existing = self.indices(|m| m.group > 0 && !m.in_namespaces(&new_namespaces));
+        // One root cause is reported once: objects in a namespace the server refused are
+        // not tried (their dry run could only fail with "namespace not found").
+        let refused: HashSet<String> = self
+            .indices(|m| m.group == 0)
+            .into_iter()
+            .filter(|i| self.answers[*i].is_none())
+            .map(|i| self.plan.members[i].reference.name.clone())
+            .collect();
+        for i in self.indices(|m| m.group > 0 && m.in_namespaces(&refused)) {
+            let m = &self.plan.members[i];
+            let ns = m.namespace.as_deref().unwrap_or("");
+            self.results[i] = Some(
+                ResourceResult::new(m.reference.clone(), &m.api_version, Action::Skipped)
+                    .message(format!("not tried: namespace {ns} refused")),
+            );
+        }
+        let existing = self.indices(|m| {
+            m.group > 0 && !m.in_namespaces(&new_namespaces) && !m.in_namespaces(&refused)
+        });
         ok &= self.validate(existing).await;
         (ok, new_namespaces)
     }
@@ -208,13 +228,21 @@ impl Run<'_> {
             let first = self.indices(|m| m.group == 0 && m.reference.name == parent_ns);
             self.write(first).await;
         }
-        plan.write_parent(api, api.options, &superset_kinds, &superset_ns, false)
-            .await?;
+        if let Err(e) = plan
+            .write_parent(api, api.options, &superset_kinds, &superset_ns, false)
+            .await
+        {
+            self.roll_back(new_namespaces).await;
+            return Err(e);
+        }
         for group in 0..=3u8 {
             if group == 1 {
-                // Objects in namespaces created just now get their dry run now.
+                // Objects in namespaces created just now get their dry run now; if the
+                // server refuses one, the namespaces (and the parent) written only for
+                // this dry run are removed again.
                 let deferred = self.indices(|m| m.group > 0 && m.in_namespaces(new_namespaces));
                 if !self.validate(deferred).await {
+                    self.roll_back(new_namespaces).await;
                     return Ok(Err((Stopped::Validation, REFUSED)));
                 }
             }
@@ -228,6 +256,71 @@ impl Run<'_> {
             }
         }
         Ok(Ok(()))
+    }
+
+    /// Leaves the cluster as it was before this apply after a refused dry run (or a failed
+    /// parent write): the parent is deleted when this apply created it, or gets its
+    /// former record back; the namespaces this apply created are deleted. Their results
+    /// say so.
+    async fn roll_back(&mut self, new_namespaces: &HashSet<String>) {
+        let (api, plan) = (self.api, self.plan);
+        let options = api.options;
+        let parent = if plan.parent_exists {
+            plan.write_parent(
+                api,
+                options,
+                &plan.recorded.group_kinds,
+                &plan.recorded.namespaces,
+                false,
+            )
+            .await
+            .err()
+            .map(|e| e.to_string())
+        } else {
+            api.delete(
+                &plan.parent_ar,
+                Some(&options.applyset.namespace),
+                &options.applyset.name,
+                false,
+            )
+            .await
+            .err()
+            .map(|e| e.to_string())
+        };
+        if let Some(why) = parent {
+            tracing::warn!(
+                "the ApplySet parent {} could not be restored: {why}",
+                options.applyset
+            );
+        }
+        let created: Vec<usize> = self
+            .indices(|m| m.group == 0 && new_namespaces.contains(&m.reference.name))
+            .into_iter()
+            .filter(|i| self.written[*i])
+            .collect();
+        let done = concurrently(options.concurrency, created, |i| async move {
+            let m = &plan.members[i];
+            (i, api.delete(&m.ar, None, &m.reference.name, false).await)
+        })
+        .await;
+        for (i, r) in done {
+            let m = &plan.members[i];
+            self.written[i] = false;
+            self.results[i] = Some(match r {
+                Ok(_) => ResourceResult::new(m.reference.clone(), &m.api_version, Action::Skipped)
+                    .message(
+                        "not applied: created only to dry-run the objects in it, and deleted again as the server refused objects",
+                    ),
+                Err(e) => {
+                    let mut r = failure(&m.reference, &m.api_version, &e);
+                    r.message = Some(format!(
+                        "created only to dry-run the objects in it; deleting it again failed: {}",
+                        r.message.unwrap_or_default()
+                    ));
+                    r
+                }
+            });
+        }
     }
 
     /// Dry-runs these members; whether the server accepted all of them.
@@ -279,7 +372,8 @@ impl Run<'_> {
         let answers = &self.answers;
         let done = concurrently(api.options.concurrency, indices, |i| async move {
             let validated = answers[i].as_ref().and_then(|(_, v)| resource_version(v));
-            (i, write(api, &plan.members[i], validated).await)
+            let existed = answers[i].as_ref().is_none_or(|(code, _)| *code != 201);
+            (i, write(api, &plan.members[i], validated, existed).await)
         })
         .await;
         let mut ok = true;
@@ -299,7 +393,7 @@ impl Run<'_> {
             .zip(&self.written)
             .zip(&self.plan.members)
             .map(|((r, written), m)| match r {
-                Some(r) if *written || r.action == Action::Failed => r,
+                Some(r) if *written || matches!(r.action, Action::Failed | Action::Skipped) => r,
                 _ => ResourceResult::new(m.reference.clone(), &m.api_version, Action::Skipped)
                     .message(message),
             })
@@ -316,8 +410,15 @@ impl Run<'_> {
 }
 
 /// Writes one member; the action comes from the answer: 201 created, otherwise the
-/// resourceVersion against the dry run's (the same: nothing changed).
-async fn write(api: &Requester<'_>, m: &Member, validated_rv: Option<&str>) -> ResourceResult {
+/// resourceVersion against the dry run's (the same: nothing changed). An object that did
+/// not exist at its dry run (`existed` false) is created even when the answer is a 200:
+/// the first attempt created it and its answer was lost, the retry found it.
+async fn write(
+    api: &Requester<'_>,
+    m: &Member,
+    validated_rv: Option<&str>,
+    existed: bool,
+) -> ResourceResult {
     let result = match api
         .apply(
             &m.ar,
@@ -329,6 +430,9 @@ async fn write(api: &Requester<'_>, m: &Member, validated_rv: Option<&str>) -> R
         .await
     {
         Ok((201, _)) => ResourceResult::new(m.reference.clone(), &m.api_version, Action::Created),
+        Ok(_) if !existed => {
+            ResourceResult::new(m.reference.clone(), &m.api_version, Action::Created)
+        }
         Ok((_, v)) => {
             let action = if validated_rv.is_some() && resource_version(&v) == validated_rv {
                 Action::Unchanged

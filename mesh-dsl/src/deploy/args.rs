@@ -32,6 +32,15 @@ pub(super) enum DryRun {
     Server,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(super) enum DeleteNamespaces {
+    /// Only namespaces that hold nothing but this program's objects (and what Kubernetes
+    /// puts in every namespace); others are kept and reported.
+    Empty,
+    /// Also namespaces that hold objects of others, which Kubernetes deletes with them.
+    Force,
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub(super) enum InstallFormat {
     /// An IstioOperator resource for `istioctl install -f`.
@@ -151,6 +160,10 @@ pub(super) struct ApplyArgs {
     /// Delete objects this program deployed before and no longer declares.
     #[arg(long)]
     pub(super) prune: bool,
+    /// Which namespaces prune may delete: `empty` keeps a namespace that holds objects of
+    /// others (deleting it would delete them too), `force` deletes it anyway.
+    #[arg(long, value_enum, default_value = "empty", require_equals = true)]
+    pub(super) delete_namespaces: DeleteNamespaces,
     /// Wait until every Deployment has rolled out.
     #[arg(long)]
     pub(super) wait: bool,
@@ -167,6 +180,10 @@ pub(super) struct DeleteArgs {
     /// `server`: only ask the API server; nothing changes.
     #[arg(long, value_enum, default_value = "none", num_args = 0..=1, default_missing_value = "server", require_equals = true)]
     pub(super) dry_run: DryRun,
+    /// Which namespaces to delete: `empty` keeps a namespace that holds objects of others
+    /// (deleting it would delete them too), `force` deletes it anyway.
+    #[arg(long, value_enum, default_value = "empty", require_equals = true)]
+    pub(super) delete_namespaces: DeleteNamespaces,
     /// Report format.
     #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
     pub(super) output: ReportFormat,

@@ -17,8 +17,9 @@
 //! my-deploy validate [--stage N] [--suppress CODE]...
 //! my-deploy diff     [--stage N] [--prune]                         (cluster flags)
 //! my-deploy apply    [--stage N] [--dry-run=server] [--force-conflicts] [--prune] [--wait]
+//!                    [--delete-namespaces=empty|force] [-o text|json] (cluster flags)
+//! my-deploy delete   [--dry-run=server] [--delete-namespaces=empty|force]
 //!                    [-o text|json]                                (cluster flags)
-//! my-deploy delete   [--dry-run=server] [-o text|json]             (cluster flags)
 //! my-deploy stages
 //! my-deploy install  [--format operator|helm]
 //!
@@ -31,7 +32,7 @@
 //! `mesh_dsl::cli`, which is kept as a deprecated alias for one release).
 //!
 //! Logging goes to standard error through `tracing`, filtered by `RUST_LOG` (default
-//! `warn`); a progress bar shows on apply, delete and wait when standard error is a
+//! `warn`, without kube's own error lines about answers the apply retries); a progress bar shows on apply, delete and wait when standard error is a
 //! terminal.
 //!
 //! # Exit codes
@@ -41,7 +42,7 @@
 //! | 1 | the mesh is invalid (compile, validation or analysis errors): nothing was sent |
 //! | 2 | usage error, or a file that could not be written |
 //! | 3 | no cluster: kubeconfig or context unusable, cluster unreachable, kinds not served (e.g. Istio's CRDs missing), or an ApplySet owned by another tool |
-//! | 4 | objects failed: refused by the server's dry run (nothing written), conflicts, writes or deletes failing after retries, or the timeout passed |
+//! | 4 | objects failed: refused by the server's dry run (nothing written: namespaces and the ApplySet record created only for the dry run are removed again), conflicts, writes or deletes failing after retries, or the timeout passed |
 //! | 5 | applied, but `--wait` found Deployments not rolled out in time |
 //! | 6 | `diff` found differences |
 
@@ -107,9 +108,13 @@ where
     ExitCode::from(dispatch(&mesh(), cli.command, &program))
 }
 
+/// The log filter without `RUST_LOG`: warnings, but not kube's own per-request
+/// `failed with status 500` errors, which the apply retries and reports itself.
+const DEFAULT_LOG_FILTER: &str = "warn,kube_client::client::builder=off";
+
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 /// The test mesh: `user` (v1, v2) with a route, STRICT mTLS, and optionally `product`
 /// with a circuit breaker and a route.
-fn shop(with_product: bool, user_timeout_secs: u64) -> Resources {
+pub(crate) fn shop(with_product: bool, user_timeout_secs: u64) -> Resources {
     let mut mesh = Mesh::new();
     let ns = mesh.namespace(Namespace::new("shop").sidecar_injection());
     let user = mesh.service(
@@ -51,18 +51,18 @@ fn shop(with_product: bool, user_timeout_secs: u64) -> Resources {
 }
 
 /// A server with Istio's kinds and schema checks, from istio-types (no reference data needed).
-fn istio_server() -> ServerOptions {
+pub(crate) fn istio_server() -> ServerOptions {
     ServerOptions::new().istio()
 }
 
 /// A running fake server and a kubeconfig file for it.
-struct Cluster {
-    server: FakeApiServer,
-    kubeconfig: PathBuf,
+pub(crate) struct Cluster {
+    pub(crate) server: FakeApiServer,
+    pub(crate) kubeconfig: PathBuf,
 }
 
 impl Cluster {
-    fn start(options: ServerOptions) -> Self {
+    pub(crate) fn start(options: ServerOptions) -> Self {
         static N: AtomicUsize = AtomicUsize::new(0);
         let server = FakeApiServer::start(options);
         let kubeconfig = std::env::temp_dir().join(format!(
@@ -74,18 +74,24 @@ impl Cluster {
         Self { server, kubeconfig }
     }
 
-    async fn client(&self) -> kube::Client {
+    pub(crate) async fn client(&self) -> kube::Client {
         apply::client(Some(&self.kubeconfig), Some("fake"))
             .await
             .expect("a client from the generated kubeconfig")
     }
 
-    fn get(&self, api_version: &str, kind: &str, ns: Option<&str>, name: &str) -> Option<Value> {
+    pub(crate) fn get(
+        &self,
+        api_version: &str,
+        kind: &str,
+        ns: Option<&str>,
+        name: &str,
+    ) -> Option<Value> {
         self.server.object(api_version, kind, ns, name)
     }
 
     /// The real (not dry-run) writes logged so far: `(method, path)`.
-    fn writes(&self) -> Vec<(String, String)> {
+    pub(crate) fn writes(&self) -> Vec<(String, String)> {
         self.server
             .requests()
             .into_iter()
@@ -102,7 +108,7 @@ impl Drop for Cluster {
 }
 
 /// Fast retries, so that failure tests do not take long.
-fn options() -> ApplyOptions {
+pub(crate) fn options() -> ApplyOptions {
     ApplyOptions::new("shop-deploy").retry(Retry::new(
         4,
         Duration::from_millis(20),
@@ -111,7 +117,7 @@ fn options() -> ApplyOptions {
 }
 
 /// Applies with [`options`] and checks that everything succeeded.
-async fn apply_ok(client: &kube::Client, resources: &Resources) {
+pub(crate) async fn apply_ok(client: &kube::Client, resources: &Resources) {
     let report = apply::apply(client, resources, &options()).await.unwrap();
     assert!(report.is_success(), "{report}");
 }

@@ -3,6 +3,8 @@
 mod analyze;
 #[cfg(feature = "apply")]
 mod apply;
+#[cfg(feature = "apply")]
+mod apply_safety;
 mod compile;
 mod dsl_bookinfo_features;
 mod features;

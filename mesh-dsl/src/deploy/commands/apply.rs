@@ -3,7 +3,7 @@
 use crate::Mesh;
 
 use super::compile;
-use crate::deploy::args::{ApplyArgs, DeleteArgs, DryRun};
+use crate::deploy::args::{ApplyArgs, DeleteArgs, DeleteNamespaces, DryRun};
 use crate::deploy::cluster::{block_on, connect, error_code, options, progress};
 use crate::deploy::output::print_report;
 
@@ -14,6 +14,7 @@ pub(in crate::deploy) fn apply(mesh: &Mesh, args: ApplyArgs, program: &str) -> u
         dry_run,
         force_conflicts,
         prune,
+        delete_namespaces,
         wait,
         output,
         cluster,
@@ -26,6 +27,7 @@ pub(in crate::deploy) fn apply(mesh: &Mesh, args: ApplyArgs, program: &str) -> u
     options.dry_run = dry_run == DryRun::Server;
     options.force_conflicts = force_conflicts;
     options.prune = prune;
+    options.delete_populated_namespaces = delete_namespaces == DeleteNamespaces::Force;
     options.wait = wait;
     let bar = progress(&mut options);
     block_on(async {
@@ -48,11 +50,13 @@ pub(in crate::deploy) fn apply(mesh: &Mesh, args: ApplyArgs, program: &str) -> u
 pub(in crate::deploy) fn delete(args: DeleteArgs, program: &str) -> u8 {
     let DeleteArgs {
         dry_run,
+        delete_namespaces,
         output,
         cluster,
     } = args;
     let mut options = options(&cluster, program);
     options.dry_run = dry_run == DryRun::Server;
+    options.delete_populated_namespaces = delete_namespaces == DeleteNamespaces::Force;
     let bar = progress(&mut options);
     block_on(async {
         let client = match connect(&cluster).await {
