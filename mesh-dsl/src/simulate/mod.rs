@@ -68,6 +68,7 @@ mod hosts;
 mod index;
 mod matching;
 mod policy;
+mod re2;
 mod request;
 mod sampler;
 

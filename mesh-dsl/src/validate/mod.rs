@@ -43,6 +43,11 @@
 //! ```
 
 mod common;
+/// RE2 regexes parsed with Go's rules, for simulate's matching.
+#[cfg(feature = "simulate")]
+pub(crate) mod re2 {
+    pub(crate) use super::common::{Assert, Class, ClassItem, Node, Perl, parse_re2};
+}
 mod extensions;
 mod gateway;
 mod kubernetes;
