@@ -174,6 +174,9 @@ fn write_class(out: &mut String, class: &Class) {
             ClassItem::Posix(name, negated) => {
                 _ = write!(out, "[:{}{name}:]", if *negated { "^" } else { "" });
             }
+            // Surrogates (`Cs`) are no characters: the crate has no such class.
+            ClassItem::Unicode("Cs", false) => continue,
+            ClassItem::Unicode("Cs", true) => out.push_str(r"\x{0}-\x{10FFFF}"),
             ClassItem::Unicode(name, negated) => {
                 _ = write!(out, r"\{}{{{name}}}", if *negated { 'P' } else { 'p' });
             }
@@ -265,8 +268,23 @@ mod tests {
         yes(r"[\p{Han}\d]+", "\u{4e2d}1");
         yes(r"\p{Any}\p{ASCII}\p{Assigned}", "\u{1F600}a\u{e9}");
         yes(r"\p{Canadian_Aboriginal}", "\u{1401}");
+        // Surrogates (Go accepts `\p{Cs}`, `\x{D800}`) match nothing.
+        no(r"\p{Cs}", "\u{FFFD}");
+        yes(r"\P{Cs}", "\u{FFFD}");
+        yes(r"[\p{Cs}a]", "a");
         // A surrogate code point (Go accepts it) matches nothing.
         no(r"\x{D800}", "\u{FFFD}");
+    }
+
+    /// Every class name Go knows compiles with the crate's tables, alone and negated.
+    #[test]
+    fn every_unicode_class_go_knows_compiles() {
+        let mut n = 0;
+        for name in crate::validate::re2::unicode_names() {
+            full(&format!(r"\p{{{name}}}\P{{{name}}}[\p{{{name}}}x]"));
+            n += 1;
+        }
+        assert_eq!(n, 3 + 38 + 163);
     }
 
     #[test]

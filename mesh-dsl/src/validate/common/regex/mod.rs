@@ -30,6 +30,8 @@ mod tests;
 
 #[cfg(feature = "simulate")]
 pub(crate) use syntax::{Assert, Class, ClassItem, Node, Perl};
+#[cfg(all(test, feature = "simulate"))]
+pub(crate) use unicode::names as unicode_names;
 
 use super::Check;
 

@@ -400,7 +400,7 @@ impl<'a> Parser<'a> {
                     negated = true;
                     saw_flag = false;
                 }
-                ':' | ')' if !(negated && !saw_flag) => {
+                ':' | ')' if !negated || saw_flag => {
                     self.pos += i;
                     let pick = |set: [bool; 4]| {
                         "imsU"
@@ -580,7 +580,7 @@ fn parse_int(b: &[u8], i: &mut usize) -> Option<u32> {
 }
 
 /// Go's `repeatIsValid`: the counts of nested repetitions multiplied stay within `n`.
-fn repeat_is_valid(node: &Node, mut n: u32) -> bool {
+fn repeat_is_valid(node: &Node, n: u32) -> bool {
     match node {
         Node::Repeat { min, max, sub, .. } => {
             let m = match max {
@@ -591,10 +591,7 @@ fn repeat_is_valid(node: &Node, mut n: u32) -> bool {
             if m > n {
                 return false;
             }
-            if m > 0 {
-                n /= m;
-            }
-            repeat_is_valid(sub, n)
+            repeat_is_valid(sub, n.checked_div(m).unwrap_or(n))
         }
         Node::Group { sub, .. } => repeat_is_valid(sub, n),
         Node::Concat(v) | Node::Alternate(v) => v.iter().all(|s| repeat_is_valid(s, n)),

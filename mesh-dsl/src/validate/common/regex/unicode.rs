@@ -226,22 +226,24 @@ fn canonical(name: &str) -> String {
         .collect()
 }
 
+/// Every class name Go knows, as Unicode spells it (short names for categories).
+pub(crate) fn names() -> impl Iterator<Item = &'static str> {
+    ["Any", "Assigned", "ASCII"]
+        .into_iter()
+        .chain(CATEGORIES.iter().map(|&(short, _)| short))
+        .chain(SCRIPTS)
+}
+
 /// The name Unicode gives the class Go reads `name` as, or `None` when Go does not know it.
 pub(crate) fn lookup(name: &str) -> Option<&'static str> {
     let want = canonical(name);
     if want.is_empty() {
         return None;
     }
-    let special = ["Any", "Assigned", "ASCII"];
-    special
-        .into_iter()
-        .chain(CATEGORIES.iter().map(|&(short, _)| short))
-        .chain(SCRIPTS)
-        .find(|n| canonical(n) == want)
-        .or_else(|| {
-            CATEGORIES
-                .iter()
-                .find(|&&(_, long)| canonical(long) == want)
-                .map(|&(short, _)| short)
-        })
+    names().find(|n| canonical(n) == want).or_else(|| {
+        CATEGORIES
+            .iter()
+            .find(|&&(_, long)| canonical(long) == want)
+            .map(|&(short, _)| short)
+    })
 }
