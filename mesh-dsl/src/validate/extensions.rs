@@ -60,7 +60,7 @@ pub(crate) fn envoy_filter(ef: &EnvoyFilter, out: &mut Out) {
             .and_then(|m| m.proxy.as_ref())
             .and_then(|p| p.proxy_version.as_deref())
             && !v.is_empty()
-            && let Err(e) = validate_regex(v)
+            && let Err(e) = validate_go_regex(v)
         {
             out.err(&cat.f("match").f("proxy").f("proxyVersion"), e);
             continue;

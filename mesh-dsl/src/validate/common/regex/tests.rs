@@ -171,3 +171,12 @@ fn messages_keep_their_form() {
         "invalid regex \"a**\" (invalid nested repetition operator: `**`); Istio uses RE2 syntax (https://github.com/google/re2/wiki/Syntax)"
     );
 }
+
+#[test]
+fn proxy_version_regexes_skip_envoy_limits() {
+    let big = "(?:abcdefghij){1000}".repeat(4);
+    assert!(validate_regex(&big).is_err());
+    assert!(super::validate_go_regex(&big).is_ok());
+    assert!(super::validate_go_regex(r"1\.2[0-9].*").is_ok());
+    assert!(super::validate_go_regex("a**").is_err());
+}
