@@ -272,6 +272,12 @@ mod tests {
         no(r"\p{Cs}", "\u{FFFD}");
         yes(r"\P{Cs}", "\u{FFFD}");
         yes(r"[\p{Cs}a]", "a");
+        // Operands Go allows that the crate's own syntax might not.
+        yes("()*a", "a");
+        yes("^*a", "a");
+        yes("(?:a*)*", "aa");
+        yes("a(?i)*b", "aaab");
+        yes("(|a)+b", "ab");
         // A surrogate code point (Go accepts it) matches nothing.
         no(r"\x{D800}", "\u{FFFD}");
     }
