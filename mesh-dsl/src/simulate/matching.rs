@@ -23,18 +23,10 @@ pub(crate) enum Matcher {
     Regex(String, Option<::regex::bytes::Regex>),
 }
 
-/// Compiles a regular expression with RE2's defaults as Envoy uses them: anchored at both
-/// ends, Perl classes (`\d`, `\w`, `\s`) and case folding ASCII-only.
+/// Compiles a regular expression as Envoy matches it: RE2 syntax (judged with Go's rules,
+/// like Istio), anchored at both ends; see [`super::re2`].
 pub(crate) fn compile_regex(pattern: &str) -> Result<::regex::bytes::Regex, String> {
-    let build = |p: &str| {
-        ::regex::bytes::RegexBuilder::new(p)
-            .unicode(false)
-            .build()
-            .map_err(|e| e.to_string())
-    };
-    // Check the pattern on its own first, so that wrapping it cannot make it valid.
-    build(pattern)?;
-    build(&format!("^(?:{pattern})$"))
+    super::re2::compile(pattern, true)
 }
 
 impl Matcher {

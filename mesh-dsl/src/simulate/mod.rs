@@ -34,6 +34,16 @@
 //! Not simulated: Sidecar resources (every service is visible), JWT claim matching,
 //! TCP and TLS routes, path normalisation, and EnvoyFilters.
 //!
+//! Regexes are judged as Istio and Envoy judge them (Go's `regexp` rules, at most 1024
+//! bytes, an RE2 program within Envoy's limit; one that fails never matches and is
+//! reported in [`Simulator::warnings`]) and matched as RE2 matches them, with the `regex`
+//! crate: `\d`, `\w`, `\s` (without `\v`) and `\b` are ASCII, while `.`, `(?i)` and
+//! Unicode classes (`\pN`, `\p{Greek}`, `\p{Lu}`) work on characters. What still
+//! differs from RE2: the crate's Unicode tables (16.0) are newer than RE2's and Go's
+//! (15.0), so a class may hold a few more characters; in `a(?U)*` the operator keeps the
+//! greediness it had before the flag group; and Envoy's program-size limit is checked
+//! with a lower bound, so a pattern just above it may still compile here.
+//!
 //! Needs the feature `simulate` (on by default), which adds the `regex` crate.
 //!
 //! ```
@@ -68,6 +78,7 @@ mod hosts;
 mod index;
 mod matching;
 mod policy;
+mod re2;
 mod request;
 mod sampler;
 

@@ -74,7 +74,7 @@ pub(crate) fn envoy_filter(ef: &EnvoyFilter, out: &mut Out) {
                     &cat.f("match").f("proxy").f("proxyVersion"),
                     "a proxyVersion match longer than 1024 characters is ignored",
                 );
-            } else if let Err(e) = validate_regex(v) {
+            } else if let Err(e) = validate_go_regex(v) {
                 out.err(&cat.f("match").f("proxy").f("proxyVersion"), e);
                 continue;
             }

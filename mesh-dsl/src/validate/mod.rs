@@ -43,6 +43,13 @@
 //! ```
 
 mod common;
+/// RE2 regexes parsed with Go's rules, for simulate's matching.
+#[cfg(feature = "simulate")]
+pub(crate) mod re2 {
+    #[cfg(test)]
+    pub(crate) use super::common::unicode_names;
+    pub(crate) use super::common::{Assert, Class, ClassItem, Node, Perl, parse_re2};
+}
 mod extensions;
 mod gateway;
 mod kubernetes;

@@ -145,6 +145,45 @@ fn uri_exact_prefix_and_regex_on_the_whole_path() {
     assert_eq!(at("/PRE"), "default", "case matters by default");
 }
 
+/// One route per kind of class RE2 accepts, under its own path (`/0/`, `/1/`...); each
+/// request must reach its route (`r0`...) and nothing else.
+#[test]
+fn regexes_match_as_re2_does() {
+    let cases: &[(&str, &str, &str)] = &[
+        // (regex, a path it matches, a path it does not), after `/{i}/`
+        (r"\pN+", "\u{663}42\u{2167}", "x"),
+        (r"\p{Greek}+", "\u{3b1}\u{3c9}", "a"),
+        (r"\PL", "-", "a"),
+        (r"\p{Lu}\p{Ll}", "\u{c9}t", "et"),
+        (r"\p{Uppercase_Letter}", "A", "a"),
+        (r"\p{^Han}{3}", "abc", "ab\u{4e2d}"),
+        (r"[\p{Cyrillic}\d]+", "\u{436}1", "z"),
+        (r"\d\d", "42", "\u{663}\u{664}"),
+        (r"\w+", "a_1", "\u{e9}"),
+        (r"[[:alpha:]]+", "ab", "\u{e9}"),
+        (r"(?i)kelvin", "\u{212a}ELVIN", "kelvim"),
+        (r"caf.", "caf\u{e9}", "caf"),
+        (r"a{,5}", "a{,5}", "aaaaa"),
+        (r"v\Q1.0\E", "v1.0", "v1x0"),
+    ];
+    let routes: String = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (re, _, _))| {
+            format!(
+                "  - match: [{{uri: {{regex: '/{i}/{re}'}}}}]\n    route: [{{destination: {{host: reviews, subset: r{i}}}}}]\n"
+            )
+        })
+        .chain(["  - route: [{destination: {host: reviews, subset: none}}]\n".to_string()])
+        .collect();
+    let s = reviews(&routes);
+    for (i, (re, yes, no)) in cases.iter().enumerate() {
+        let at = |p: &str| subset(&run(&s, Request::new("reviews").path(format!("/{i}/{p}"))));
+        assert_eq!(at(yes), format!("r{i}"), "{re:?} should match {yes:?}");
+        assert_eq!(at(no), "none", "{re:?} should not match {no:?}");
+    }
+}
+
 #[test]
 fn ignore_uri_case_folds_exact_and_prefix_but_not_regex() {
     let s = reviews(

@@ -1407,10 +1407,27 @@ fn regular_expressions_follow_re2() {
         "(?i)shop",
         "(?P<id>[0-9]+)",
         "a{2,1000}",
+        // RE2 reads a malformed count as literal text, and knows one-letter classes.
+        "/a{,5}",
+        r"/\pN+",
     ] {
         assert_clean(&re(ok));
     }
-    for bad in ["(unclosed", "a(?=b)", r"(a)\1", "a{1001}", "[z-a]", "*"] {
+    for bad in [
+        "(unclosed",
+        "a(?=b)",
+        r"(a)\1",
+        "a{1001}",
+        "[z-a]",
+        "*",
+        // A repetition of a repetition, and nested counts above 1000 (Go's regexp).
+        "a**",
+        "a{2}{3}",
+        "a{1000}{1000}",
+        "(a{1000}){1000}",
+        // Too large a program for Envoy (Istio's limit of 32768 instructions).
+        &"(?:abcdefghij){1000}".repeat(4),
+    ] {
         assert_has(&re(bad), "MESH0100", "spec.http[0].match[0].uri");
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::ctx::Ctx;
 use super::entries::Flat;
 use crate::simulate::decision::{Rewrite, Stage};
-use crate::simulate::matching::{Matcher, compile_regex};
+use crate::simulate::matching::Matcher;
 use crate::simulate::request::Request;
 
 /// `path` with the request's query string, when it has one.
@@ -80,11 +80,7 @@ pub(super) fn rewrite(req: &Request, f: &Flat<'_>, ctx: &mut Ctx) -> Option<Rewr
 
 /// RE2 `GlobalReplace` over the path: every match replaced, `\1` naming groups.
 fn regex_rewrite(pattern: &str, substitution: &str, path: &str) -> Result<String, String> {
-    compile_regex(pattern)?; // validates like RE2 would
-    let re = ::regex::bytes::RegexBuilder::new(pattern)
-        .unicode(false)
-        .build()
-        .map_err(|e| e.to_string())?;
+    let re = crate::simulate::re2::compile(pattern, false)?;
     let mut rep = String::new();
     let mut chars = substitution.chars().peekable();
     while let Some(c) = chars.next() {
