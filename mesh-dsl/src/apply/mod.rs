@@ -32,7 +32,7 @@
 //!    stops the later ones.
 //! 4. **Prune** ([`ApplyOptions::prune`]): objects labelled as members of this ApplySet
 //!    that are no longer declared are deleted (Istio kinds first, namespaces last; a
-//!    namespace holding objects outside the set is kept, see [`delete`]); then the parent
+//!    namespace holding objects outside the set is kept, see [`delete()`]); then the parent
 //!    records only the current kinds.
 //! 5. **Wait** ([`ApplyOptions::wait`]): until every Deployment has rolled out.
 //!
