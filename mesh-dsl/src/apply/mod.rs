@@ -16,8 +16,9 @@
 //!
 //! # How an apply runs
 //! 1. **Preflight**: the ApplySet parent is read (and refused if another tool owns it),
-//!    then discovery checks that the cluster serves every kind; missing Istio CRDs are
-//!    one error naming the missing group/version/kinds.
+//!    then discovery checks that the cluster serves every kind (one request per
+//!    group-version, each retried on its own); missing Istio CRDs are one error naming
+//!    the missing group/version/kinds.
 //! 2. **Validation**: a server-side dry run of every object (namespaces first: a
 //!    namespaced dry run fails while its namespace does not exist). If the server refuses
 //!    any object, or another field manager owns a field (a conflict, unless
@@ -31,7 +32,7 @@
 //!    stops the later ones.
 //! 4. **Prune** ([`ApplyOptions::prune`]): objects labelled as members of this ApplySet
 //!    that are no longer declared are deleted (Istio kinds first, namespaces last; a
-//!    namespace holding objects outside the set is kept, see [`delete`]); then the parent
+//!    namespace holding objects outside the set is kept, see [`delete()`]); then the parent
 //!    records only the current kinds.
 //! 5. **Wait** ([`ApplyOptions::wait`]): until every Deployment has rolled out.
 //!
@@ -55,6 +56,7 @@ mod report;
 mod request;
 mod results;
 mod run;
+mod served;
 mod wait;
 
 use futures_util::stream::{self, StreamExt as _};

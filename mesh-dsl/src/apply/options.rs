@@ -134,7 +134,7 @@ pub struct ApplyOptions {
     pub dry_run: bool,
     /// Delete objects of this ApplySet that are no longer declared (default `false`).
     pub prune: bool,
-    /// Let prune and [`delete`](super::delete) delete a namespace of the set even when it
+    /// Let prune and [`delete`](super::delete()) delete a namespace of the set even when it
     /// holds objects outside the set, which Kubernetes then deletes with it (default
     /// `false`: such a namespace is kept and the report names what keeps it).
     pub delete_populated_namespaces: bool,

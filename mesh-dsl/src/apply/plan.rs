@@ -4,14 +4,14 @@
 use std::collections::{BTreeSet, HashSet};
 
 use kube::core::{ApiResource, GroupVersionKind};
-use kube::discovery::{ApiCapabilities, Discovery, Scope};
+use kube::discovery::{ApiCapabilities, Scope};
 use serde_json::Value;
-use tokio::time::Instant;
 
 use super::applyset::{self, Recorded};
 use super::error::{ApplyError, MissingKinds};
 use super::options::ApplyOptions;
-use super::request::{self, RequestError, Requester};
+use super::request::Requester;
+use super::served::{self, Served};
 use crate::diag::ResourceRef;
 use crate::resources::Resources;
 
@@ -72,7 +72,7 @@ pub(crate) fn group_of_gk(gk: &str) -> u8 {
 /// Everything known before the first request that changes anything.
 pub(crate) struct Plan {
     pub(crate) members: Vec<Member>,
-    pub(crate) discovery: Discovery,
+    pub(crate) discovery: Served,
     pub(crate) parent_ar: ApiResource,
     pub(crate) recorded: Recorded,
     pub(crate) parent_exists: bool,
@@ -90,71 +90,34 @@ fn parent_resource(options: &ApplyOptions) -> ApiResource {
     }
 }
 
-/// Discovery of these API groups, retried while the failure may pass.
-async fn discover(api: &Requester<'_>, groups: &BTreeSet<String>) -> Result<Discovery, ApplyError> {
-    let names: Vec<&str> = groups.iter().map(String::as_str).collect();
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let result = tokio::time::timeout(
-            api.options.request_timeout * 4,
-            Discovery::new(api.client.clone()).filter(&names).run(),
-        )
-        .await;
-        let error = match result {
-            Ok(Ok(d)) => return Ok(d),
-            Ok(Err(e)) => e,
-            Err(_) => {
-                return Err(ApplyError::request(
-                    "discover the cluster's API",
-                    RequestError::Timeout(api.options.request_timeout * 4),
-                ));
-            }
-        };
-        let transient = match &error {
-            kube::Error::Api(s) => matches!(s.code, 429 | 500 | 502 | 503 | 504),
-            kube::Error::HyperError(_) | kube::Error::Service(_) => true,
-            _ => false,
-        };
-        let delay = request::backoff(api.options, attempt);
-        if !transient
-            || attempt >= api.options.retry.attempts
-            || Instant::now() + delay >= api.deadline
-        {
-            return Err(ApplyError::Unreachable(error));
-        }
-        tokio::time::sleep(delay).await;
-    }
-}
-
 /// The served resource of a group-kind, if the cluster serves it.
-pub(crate) fn resolve_gk(
-    discovery: &Discovery,
-    gk: &str,
-) -> Option<(ApiResource, ApiCapabilities)> {
+pub(crate) fn resolve_gk(served: &Served, gk: &str) -> Option<(ApiResource, ApiCapabilities)> {
     let (group, kind) = applyset::split_group_kind(gk);
-    discovery.get(&group)?.recommended_kind(&kind)
+    served.recommended_kind(&group, &kind)
 }
 
-/// The API groups to discover: the core group, the resources' groups, and with
-/// `extra_groups` those of the kinds the parent records.
-fn groups_to_discover(
+/// What to discover: the core group's `v1` and the resources' group-versions; and with
+/// `extra_groups`, the groups of the kinds the parent records.
+fn to_discover(
     resources: &Resources,
     recorded: &Recorded,
     extra_groups: bool,
-) -> BTreeSet<String> {
-    let mut groups: BTreeSet<String> = BTreeSet::from([String::new()]);
+) -> (BTreeSet<(String, String)>, BTreeSet<String>) {
+    let mut wanted = BTreeSet::from([(String::new(), "v1".to_string())]);
     for r in resources {
-        if let Some((g, _)) = r.api_version().rsplit_once('/') {
-            groups.insert(g.to_string());
-        }
+        let (g, v) = r
+            .api_version()
+            .rsplit_once('/')
+            .unwrap_or(("", r.api_version()));
+        wanted.insert((g.to_string(), v.to_string()));
     }
+    let mut others = BTreeSet::new();
     if extra_groups {
         for gk in &recorded.group_kinds {
-            groups.insert(applyset::split_group_kind(gk).0);
+            others.insert(applyset::split_group_kind(gk).0);
         }
     }
-    groups
+    (wanted, others)
 }
 
 /// Every resource resolved against discovery, labelled as a member of the set; or the
@@ -162,7 +125,7 @@ fn groups_to_discover(
 fn resolve_members(
     api: &Requester<'_>,
     resources: &Resources,
-    discovery: &Discovery,
+    discovery: &Served,
     set_id: &str,
 ) -> Result<Vec<Member>, ApplyError> {
     let mut missing = BTreeSet::new();
@@ -232,8 +195,8 @@ impl Plan {
                 tooling: tooling.to_string(),
             });
         }
-        let groups = groups_to_discover(resources, &recorded, extra_groups);
-        let discovery = discover(api, &groups).await?;
+        let (wanted, others) = to_discover(resources, &recorded, extra_groups);
+        let discovery = served::discover(api, &wanted, &others).await?;
         let members = resolve_members(api, resources, &discovery, &set_id)?;
         Ok(Self {
             members,

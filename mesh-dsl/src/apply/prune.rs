@@ -144,17 +144,23 @@ fn is_occupant(api: &Requester<'_>, plan: &Plan, ar: &ApiResource, item: &Value)
 /// groups of the mesh's and the recorded kinds), events and endpoints aside. A kind that
 /// cannot be listed counts too, as the namespace cannot be shown to be empty.
 async fn occupants(api: &Requester<'_>, plan: &Plan, namespace: &str) -> Vec<String> {
-    let kinds: Vec<ApiResource> = plan
+    let mut by_kind: BTreeMap<(String, String), ApiResource> = BTreeMap::new();
+    for (ar, caps) in plan
         .discovery
         .groups()
         .flat_map(|g| g.recommended_resources())
-        .filter(|(ar, caps)| {
-            caps.scope == Scope::Namespaced
-                && caps.supports_operation(verbs::LIST)
-                && !DERIVED_KINDS.contains(&(ar.group.as_str(), ar.kind.as_str()))
-        })
-        .map(|(ar, _)| ar)
-        .collect();
+    {
+        if caps.scope == Scope::Namespaced
+            && caps.supports_operation(verbs::LIST)
+            && !DERIVED_KINDS.contains(&(ar.group.as_str(), ar.kind.as_str()))
+        {
+            // One version of each kind is enough.
+            by_kind
+                .entry((ar.group.clone(), ar.kind.clone()))
+                .or_insert(ar);
+        }
+    }
+    let kinds: Vec<ApiResource> = by_kind.into_values().collect();
     let listed = concurrently(api.options.concurrency, kinds, |ar| async move {
         let r = api.list(&ar, Some(namespace), None).await;
         (ar, r)

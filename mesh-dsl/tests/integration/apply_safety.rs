@@ -364,8 +364,8 @@ async fn a_refused_dry_run_in_a_new_namespace_restores_the_parent() {
 async fn a_dry_run_refused_after_the_retry_budget_leaves_nothing_written() {
     let cluster = Cluster::start(istio_server());
     let faults = cluster.server.faults();
-    // About 30 % of the object requests (discovery aside) answer 429 or 500, and every
-    // dry run of a ServiceAccount fails until the retries are spent.
+    // About 30 % of all requests (discovery too) answer 429 or 500, and every dry run of
+    // a ServiceAccount fails until the retries are spent.
     faults.inject(
         Fault::InternalError,
         RequestMatch::any()
@@ -378,16 +378,11 @@ async fn a_dry_run_refused_after_the_retry_budget_leaves_nothing_written() {
         Fault::TooManyRequests {
             retry_after_secs: 0,
         },
-        RequestMatch::any().path_contains("/namespaces"),
+        RequestMatch::any(),
         15,
         19,
     );
-    faults.inject_rate(
-        Fault::InternalError,
-        RequestMatch::any().path_contains("/namespaces"),
-        18,
-        7,
-    );
+    faults.inject_rate(Fault::InternalError, RequestMatch::any(), 18, 7);
     let options = options().retry(Retry::new(
         8,
         Duration::from_millis(1),
@@ -651,4 +646,35 @@ async fn library_errors_quote_no_credential() {
         assert!(std::error::Error::source(&err).is_none());
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn an_apply_under_30_percent_faults_succeeds_and_counts_right() {
+    let cluster = Cluster::start(istio_server());
+    let faults = cluster.server.faults();
+    faults.inject_rate(
+        Fault::TooManyRequests {
+            retry_after_secs: 0,
+        },
+        RequestMatch::any(),
+        15,
+        5,
+    );
+    faults.inject_rate(Fault::InternalError, RequestMatch::any(), 18, 11);
+    let options = options().retry(Retry::new(
+        10,
+        Duration::from_millis(1),
+        Duration::from_millis(10),
+    ));
+    let client = cluster.client().await;
+    let resources = shop(true, 5);
+    let report = apply::apply(&client, &resources, &options).await.unwrap();
+    assert!(report.is_success(), "{report}");
+    assert_eq!(report.count(Action::Created), resources.len(), "{report}");
+    let again = apply::apply(&client, &resources, &options.clone().prune())
+        .await
+        .unwrap();
+    assert_eq!(again.count(Action::Unchanged), resources.len(), "{again}");
+    let statuses: Vec<u16> = cluster.server.requests().iter().map(|r| r.status).collect();
+    assert!(statuses.contains(&429) && statuses.contains(&500));
 }
