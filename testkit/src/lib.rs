@@ -122,6 +122,22 @@ pub fn missing_reference_data(test: &str, path: &Path) {
     let _ = writeln!(std::io::stderr(), "SKIPPED {what}");
 }
 
+/// What a test does when a program it runs (such as `openssl` or `prometheus`) is not
+/// installed: the same rule as for reference data. Under CI it panics naming the test and
+/// the program (`.ci/run` installs what the tests need); otherwise it prints one `SKIPPED`
+/// line to stderr and returns, so the caller returns.
+///
+/// # Panics
+/// Under CI, always.
+pub fn missing_program(test: &str, program: &str) {
+    let what = format!("{test}: the program `{program}` is not installed");
+    if in_ci() {
+        panic!("{what} (CI must install it: see .ci/run)");
+    }
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {what}");
+}
+
 /// The Istio reference data directory for test `test`, checked to hold `crds.yaml`,
 /// `corpus/` and `analyzer-cases.json`.
 ///

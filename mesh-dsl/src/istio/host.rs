@@ -84,7 +84,7 @@ pub fn matches(a: &str, b: &str) -> bool {
     }
 }
 
-/// Whether `a` is covered by `b` (`host.Name.SubsetOf`): like [`matches`] in one
+/// Whether `a` is covered by `b` (`host.Name.SubsetOf`): like [`matches()`] in one
 /// direction only. A wildcard is never a subset of a concrete host.
 pub fn subset_of(a: &str, b: &str) -> bool {
     match (a.strip_prefix('*'), b.strip_prefix('*')) {
