@@ -115,7 +115,13 @@ impl Gen<'_> {
     fn own(&mut self, x: &str, ty: &Ty, c: &Checks, at: &str) -> Result<String> {
         let mut out = String::new();
         let numeric = matches!(ty, Ty::I32 | Ty::U32 | Ty::I64 | Ty::U64 | Ty::F64);
-        let stringy = matches!(ty, Ty::Str);
+        let stringy = matches!(ty, Ty::Str | Ty::Duration);
+        // A duration is checked on the text it was read from (GEP-2257's pattern).
+        let text = if matches!(ty, Ty::Duration) {
+            format!("&{x}.to_string()")
+        } else {
+            x.to_string()
+        };
         let sized = matches!(ty, Ty::List(_) | Ty::Map(_) | Ty::Object);
         let need = |ok: bool, what: &str| -> Result<()> {
             if ok {
@@ -151,20 +157,20 @@ impl Gen<'_> {
         }
         if let Some(n) = c.min_length {
             need(stringy, "minLength")?;
-            let _ = writeln!(out, "v.min_length({x}, {n});");
+            let _ = writeln!(out, "v.min_length({text}, {n});");
         }
         if let Some(n) = c.max_length {
             need(stringy, "maxLength")?;
-            let _ = writeln!(out, "v.max_length({x}, {n});");
+            let _ = writeln!(out, "v.max_length({text}, {n});");
         }
         if let Some(p) = &c.pattern {
             need(stringy, "pattern")?;
             let i = self.pattern(p, at)?;
-            let _ = writeln!(out, "v.pattern({x}, &super::PATTERNS[{i}]);");
+            let _ = writeln!(out, "v.pattern({text}, &super::PATTERNS[{i}]);");
         }
         if let Some(f) = &c.format {
             need(stringy, "format")?;
-            let _ = writeln!(out, "v.format({x}, {f:?});");
+            let _ = writeln!(out, "v.format({text}, {f:?});");
         }
         for (key, val, what) in [
             ("min_items", c.min_items, "minItems"),
@@ -526,7 +532,7 @@ pub fn emit(
             "impl crate::validate::Validate for {} {{\n\
              fn validate(&self, v: &mut crate::validate::Validator) {{\n\
              v.field(\"spec\", |v| crate::validate::Validate::validate(&self.spec, v));\n}}\n}}\n",
-            kind_path(k)
+            kind_path(model, k)
         );
     }
     let arms: Vec<String> = model
@@ -535,15 +541,17 @@ pub fn emit(
         .map(|k| {
             format!(
                 "Self::{}(r) => crate::validate::Validate::validate(&**r, v),",
-                k.kind
+                k.rust
             )
         })
         .collect();
     let _ = writeln!(
         impls,
-        "impl crate::validate::Validate for crate::IstioResource {{\n\
+        "impl crate::validate::Validate for {}::{} {{\n\
          fn validate(&self, v: &mut crate::validate::Validator) {{\n\
          match self {{ {} }}\n}}\n}}",
+        model.api.root,
+        model.api.resource_enum,
         arms.join("\n")
     );
     // Places, for every kind.
@@ -641,19 +649,15 @@ pub fn emit(
         let _ = writeln!(m, "Pattern::new({p:?}),");
     }
     m.push_str("];\n");
-    files.insert("validate/mod.rs".into(), m);
-    files.insert("validate/rules.rs".into(), rules);
-    files.insert("validate/impls.rs".into(), impls);
+    let dir = model.api.dir;
+    files.insert(format!("{dir}validate/mod.rs"), m);
+    files.insert(format!("{dir}validate/rules.rs"), rules);
+    files.insert(format!("{dir}validate/impls.rs"), impls);
     Ok(())
 }
 
-fn kind_path(k: &Kind) -> String {
-    format!(
-        "crate::{}::{}::{}",
-        k.group.split('.').next().unwrap_or(&k.group),
-        k.version,
-        k.kind
-    )
+fn kind_path(model: &Model, k: &Kind) -> String {
+    format!("{}::{}", crate::emit::kind_module(model, k), k.rust)
 }
 
 #[cfg(test)]
