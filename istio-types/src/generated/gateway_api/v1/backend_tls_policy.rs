@@ -27,9 +27,9 @@ pub struct BackendTlsPolicySpec {
     pub options: std::collections::BTreeMap<String, String>,
     /// `targetRefs` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#BackendTLSPolicy-target_refs>.
     #[serde(rename = "targetRefs")]
-    pub target_refs: Vec<BackendTlsPolicySpecTargetRefs>,
+    pub target_refs: Vec<LocalPolicyTargetReferenceWithSectionName>,
     /// `validation` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#BackendTLSPolicy-validation>.
-    pub validation: BackendTlsPolicySpecValidation,
+    pub validation: crate::gateway_api::common::BackendTlsPolicyValidation,
 }
 
 impl crate::de::FromValue for BackendTlsPolicySpec {
@@ -49,23 +49,23 @@ impl crate::de::FromValue for BackendTlsPolicySpec {
 
 crate::impl_deserialize_via_value!(BackendTlsPolicySpec);
 
-/// Part of a Gateway API `BackendTLSPolicy` at `spec.targetRefs` (`gateway.networking.k8s.io`).
+/// The Gateway API type `LocalPolicyTargetReferenceWithSectionName` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#LocalPolicyTargetReferenceWithSectionName>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct BackendTlsPolicySpecTargetRefs {
-    /// `group` (required).
+pub struct LocalPolicyTargetReferenceWithSectionName {
+    /// `group` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#LocalPolicyTargetReferenceWithSectionName-group>.
     pub group: String,
-    /// `kind` (required).
+    /// `kind` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#LocalPolicyTargetReferenceWithSectionName-kind>.
     pub kind: String,
-    /// `name` (required).
+    /// `name` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#LocalPolicyTargetReferenceWithSectionName-name>.
     pub name: String,
-    /// `sectionName` (optional).
+    /// `sectionName` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#LocalPolicyTargetReferenceWithSectionName-section_name>.
     #[serde(rename = "sectionName", skip_serializing_if = "Option::is_none")]
     pub section_name: Option<String>,
 }
 
-impl crate::de::FromValue for BackendTlsPolicySpecTargetRefs {
+impl crate::de::FromValue for LocalPolicyTargetReferenceWithSectionName {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
         const FIELDS: &[&str] = &["group", "kind", "name", "sectionName"];
         let m = d.object(v, FIELDS)?;
@@ -82,99 +82,24 @@ impl crate::de::FromValue for BackendTlsPolicySpecTargetRefs {
     }
 }
 
-crate::impl_deserialize_via_value!(BackendTlsPolicySpecTargetRefs);
+crate::impl_deserialize_via_value!(LocalPolicyTargetReferenceWithSectionName);
 
-/// Part of a Gateway API `BackendTLSPolicy` at `spec.validation` (`gateway.networking.k8s.io`).
+/// The Gateway API type `SubjectAltName` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#SubjectAltName>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct BackendTlsPolicySpecValidation {
-    /// `caCertificateRefs` (optional; empty when absent).
-    #[serde(rename = "caCertificateRefs", skip_serializing_if = "Vec::is_empty")]
-    pub ca_certificate_refs: Vec<BackendTlsPolicySpecValidationCaCertificateRefs>,
-    /// `hostname` (required).
-    pub hostname: String,
-    /// `subjectAltNames` (optional; empty when absent).
-    #[serde(rename = "subjectAltNames", skip_serializing_if = "Vec::is_empty")]
-    pub subject_alt_names: Vec<BackendTlsPolicySpecValidationSubjectAltNames>,
-    /// `wellKnownCACertificates` (optional).
-    #[serde(
-        rename = "wellKnownCACertificates",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub well_known_ca_certificates: Option<String>,
-}
-
-impl crate::de::FromValue for BackendTlsPolicySpecValidation {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &[
-            "caCertificateRefs",
-            "hostname",
-            "subjectAltNames",
-            "wellKnownCACertificates",
-        ];
-        let m = d.object(v, FIELDS)?;
-        let ca_certificate_refs = d.many(m, "caCertificateRefs");
-        let hostname = d.req(m, "hostname");
-        let subject_alt_names = d.many(m, "subjectAltNames");
-        let well_known_ca_certificates = d.opt(m, "wellKnownCACertificates");
-        Some(Self {
-            ca_certificate_refs: ca_certificate_refs?,
-            hostname: hostname?,
-            subject_alt_names: subject_alt_names?,
-            well_known_ca_certificates: well_known_ca_certificates?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(BackendTlsPolicySpecValidation);
-
-/// Part of a Gateway API `BackendTLSPolicy` at `spec.validation.caCertificateRefs` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct BackendTlsPolicySpecValidationCaCertificateRefs {
-    /// `group` (required).
-    pub group: String,
-    /// `kind` (required).
-    pub kind: String,
-    /// `name` (required).
-    pub name: String,
-}
-
-impl crate::de::FromValue for BackendTlsPolicySpecValidationCaCertificateRefs {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.req(m, "group");
-        let kind = d.req(m, "kind");
-        let name = d.req(m, "name");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(BackendTlsPolicySpecValidationCaCertificateRefs);
-
-/// Part of a Gateway API `BackendTLSPolicy` at `spec.validation.subjectAltNames` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct BackendTlsPolicySpecValidationSubjectAltNames {
-    /// `hostname` (optional).
+pub struct SubjectAltName {
+    /// `hostname` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#SubjectAltName-hostname>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
-    /// `type` (required).
-    pub r#type: BackendTlsPolicySpecValidationSubjectAltNamesType,
-    /// `uri` (optional).
+    /// `type` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#SubjectAltName-type>.
+    pub r#type: SubjectAltNameType,
+    /// `uri` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#SubjectAltName-uri>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uri: Option<String>,
 }
 
-impl crate::de::FromValue for BackendTlsPolicySpecValidationSubjectAltNames {
+impl crate::de::FromValue for SubjectAltName {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
         const FIELDS: &[&str] = &["hostname", "type", "uri"];
         let m = d.object(v, FIELDS)?;
@@ -189,13 +114,13 @@ impl crate::de::FromValue for BackendTlsPolicySpecValidationSubjectAltNames {
     }
 }
 
-crate::impl_deserialize_via_value!(BackendTlsPolicySpecValidationSubjectAltNames);
+crate::impl_deserialize_via_value!(SubjectAltName);
 
-/// Part of a Gateway API `BackendTLSPolicy` at `spec.validation.subjectAltNames.type` (`gateway.networking.k8s.io`).
+/// The Gateway API type `SubjectAltNameType` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#SubjectAltNameType>
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum BackendTlsPolicySpecValidationSubjectAltNamesType {
+pub enum SubjectAltNameType {
     /// `Hostname` on the wire.
     #[default]
     Hostname,
@@ -203,4 +128,4 @@ pub enum BackendTlsPolicySpecValidationSubjectAltNamesType {
     Uri,
 }
 
-crate::string_enum!(BackendTlsPolicySpecValidationSubjectAltNamesType, [Hostname => "Hostname", Uri => "URI"]);
+crate::string_enum!(SubjectAltNameType, [Hostname => "Hostname", Uri => "URI"]);

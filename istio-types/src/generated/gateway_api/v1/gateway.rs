@@ -17,6 +17,173 @@ plural: "gateways",
 spec_required: true,
 }
 
+/// The Gateway API type `AllowedListeners` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#AllowedListeners>
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct AllowedListeners {
+    /// `namespaces` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#AllowedListeners-namespaces>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespaces: Option<ListenerNamespaces>,
+}
+
+impl crate::de::FromValue for AllowedListeners {
+    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
+        const FIELDS: &[&str] = &["namespaces"];
+        let m = d.object(v, FIELDS)?;
+        let namespaces = d.opt(m, "namespaces");
+        Some(Self {
+            namespaces: namespaces?,
+        })
+    }
+}
+
+crate::impl_deserialize_via_value!(AllowedListeners);
+
+/// The Gateway API type `FromNamespaces` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#FromNamespaces>
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FromNamespaces {
+    /// `All` on the wire.
+    #[default]
+    All,
+    /// `Selector` on the wire.
+    Selector,
+    /// `Same` on the wire.
+    Same,
+}
+
+crate::string_enum!(FromNamespaces, [All => "All", Selector => "Selector", Same => "Same"]);
+
+/// The Gateway API type `FrontendTLSConfig` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#FrontendTLSConfig>
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct FrontendTlsConfig {
+    /// `default` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#FrontendTLSConfig-default>.
+    pub default: TlsConfig,
+    /// `perPort` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#FrontendTLSConfig-per_port>.
+    #[serde(rename = "perPort", skip_serializing_if = "Vec::is_empty")]
+    pub per_port: Vec<TlsPortConfig>,
+}
+
+impl crate::de::FromValue for FrontendTlsConfig {
+    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
+        const FIELDS: &[&str] = &["default", "perPort"];
+        let m = d.object(v, FIELDS)?;
+        let default = d.req(m, "default");
+        let per_port = d.many(m, "perPort");
+        Some(Self {
+            default: default?,
+            per_port: per_port?,
+        })
+    }
+}
+
+crate::impl_deserialize_via_value!(FrontendTlsConfig);
+
+/// The Gateway API type `FrontendTLSValidation` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#FrontendTLSValidation>
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct FrontendTlsValidation {
+    /// `caCertificateRefs` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#FrontendTLSValidation-ca_certificate_refs>.
+    #[serde(rename = "caCertificateRefs")]
+    pub ca_certificate_refs: Vec<crate::gateway_api::common::ParametersReference>,
+    /// `mode` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#FrontendTLSValidation-mode>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<FrontendValidationModeType>,
+}
+
+impl crate::de::FromValue for FrontendTlsValidation {
+    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
+        const FIELDS: &[&str] = &["caCertificateRefs", "mode"];
+        let m = d.object(v, FIELDS)?;
+        let ca_certificate_refs = d.req(m, "caCertificateRefs");
+        let mode = d.opt(m, "mode");
+        Some(Self {
+            ca_certificate_refs: ca_certificate_refs?,
+            mode: mode?,
+        })
+    }
+}
+
+crate::impl_deserialize_via_value!(FrontendTlsValidation);
+
+/// The Gateway API type `FrontendValidationModeType` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#FrontendValidationModeType>
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FrontendValidationModeType {
+    /// `AllowValidOnly` on the wire.
+    #[default]
+    AllowValidOnly,
+    /// `AllowInsecureFallback` on the wire.
+    AllowInsecureFallback,
+}
+
+crate::string_enum!(FrontendValidationModeType, [AllowValidOnly => "AllowValidOnly", AllowInsecureFallback => "AllowInsecureFallback"]);
+
+/// The Gateway API type `GatewayBackendTLS` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#GatewayBackendTLS>
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct GatewayBackendTls {
+    /// `clientCertificateRef` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GatewayBackendTLS-client_certificate_ref>.
+    #[serde(
+        rename = "clientCertificateRef",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub client_certificate_ref: Option<crate::gateway_api::common::SecretObjectReference>,
+}
+
+impl crate::de::FromValue for GatewayBackendTls {
+    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
+        const FIELDS: &[&str] = &["clientCertificateRef"];
+        let m = d.object(v, FIELDS)?;
+        let client_certificate_ref = d.opt(m, "clientCertificateRef");
+        Some(Self {
+            client_certificate_ref: client_certificate_ref?,
+        })
+    }
+}
+
+crate::impl_deserialize_via_value!(GatewayBackendTls);
+
+/// The Gateway API type `GatewayInfrastructure` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#GatewayInfrastructure>
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct GatewayInfrastructure {
+    /// `annotations` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#GatewayInfrastructure-annotations>.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub annotations: std::collections::BTreeMap<String, String>,
+    /// `labels` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#GatewayInfrastructure-labels>.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// `parametersRef` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GatewayInfrastructure-parameters_ref>.
+    #[serde(rename = "parametersRef", skip_serializing_if = "Option::is_none")]
+    pub parameters_ref: Option<crate::gateway_api::common::LocalObjectReference>,
+}
+
+impl crate::de::FromValue for GatewayInfrastructure {
+    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
+        const FIELDS: &[&str] = &["annotations", "labels", "parametersRef"];
+        let m = d.object(v, FIELDS)?;
+        let annotations = d.many(m, "annotations");
+        let labels = d.many(m, "labels");
+        let parameters_ref = d.opt(m, "parametersRef");
+        Some(Self {
+            annotations: annotations?,
+            labels: labels?,
+            parameters_ref: parameters_ref?,
+        })
+    }
+}
+
+crate::impl_deserialize_via_value!(GatewayInfrastructure);
+
 /// The `spec` of a Gateway API [`Gateway`](crate::gateway_api::v1::Gateway) (`gateway.networking.k8s.io`).
 ///
 /// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#Gateway>
@@ -24,24 +191,24 @@ spec_required: true,
 pub struct GatewaySpec {
     /// `addresses` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#Gateway-addresses>.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub addresses: Vec<GatewaySpecAddresses>,
+    pub addresses: Vec<GatewaySpecAddress>,
     /// `allowedListeners` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#Gateway-allowed_listeners>.
     #[serde(rename = "allowedListeners", skip_serializing_if = "Option::is_none")]
-    pub allowed_listeners: Option<GatewaySpecAllowedListeners>,
+    pub allowed_listeners: Option<AllowedListeners>,
     /// `defaultScope` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#Gateway-default_scope>.
     #[serde(rename = "defaultScope", skip_serializing_if = "Option::is_none")]
-    pub default_scope: Option<GatewaySpecDefaultScope>,
+    pub default_scope: Option<crate::gateway_api::common::GatewayDefaultScope>,
     /// `gatewayClassName` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#Gateway-gateway_class_name>.
     #[serde(rename = "gatewayClassName")]
     pub gateway_class_name: String,
     /// `infrastructure` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#Gateway-infrastructure>.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub infrastructure: Option<GatewaySpecInfrastructure>,
+    pub infrastructure: Option<GatewayInfrastructure>,
     /// `listeners` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#Gateway-listeners>.
-    pub listeners: Vec<GatewaySpecListeners>,
+    pub listeners: Vec<Listener>,
     /// `tls` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#Gateway-tls>.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls: Option<GatewaySpecTls>,
+    pub tls: Option<GatewayTlsConfig>,
 }
 
 impl crate::de::FromValue for GatewaySpec {
@@ -77,20 +244,20 @@ impl crate::de::FromValue for GatewaySpec {
 
 crate::impl_deserialize_via_value!(GatewaySpec);
 
-/// Part of a Gateway API `Gateway` at `spec.addresses` (`gateway.networking.k8s.io`).
+/// The Gateway API type `GatewaySpecAddress` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#GatewaySpecAddress>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecAddresses {
-    /// `type` (optional).
+pub struct GatewaySpecAddress {
+    /// `type` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GatewaySpecAddress-type>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
-    /// `value` (optional).
+    /// `value` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GatewaySpecAddress-value>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
 
-impl crate::de::FromValue for GatewaySpecAddresses {
+impl crate::de::FromValue for GatewaySpecAddress {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
         const FIELDS: &[&str] = &["type", "value"];
         let m = d.object(v, FIELDS)?;
@@ -103,86 +270,45 @@ impl crate::de::FromValue for GatewaySpecAddresses {
     }
 }
 
-crate::impl_deserialize_via_value!(GatewaySpecAddresses);
+crate::impl_deserialize_via_value!(GatewaySpecAddress);
 
-/// Part of a Gateway API `Gateway` at `spec.allowedListeners` (`gateway.networking.k8s.io`).
+/// The Gateway API type `GatewayTLSConfig` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#GatewayTLSConfig>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecAllowedListeners {
-    /// `namespaces` (optional).
+pub struct GatewayTlsConfig {
+    /// `backend` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GatewayTLSConfig-backend>.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<GatewaySpecAllowedListenersNamespaces>,
+    pub backend: Option<GatewayBackendTls>,
+    /// `frontend` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GatewayTLSConfig-frontend>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frontend: Option<FrontendTlsConfig>,
 }
 
-impl crate::de::FromValue for GatewaySpecAllowedListeners {
+impl crate::de::FromValue for GatewayTlsConfig {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["namespaces"];
+        const FIELDS: &[&str] = &["backend", "frontend"];
         let m = d.object(v, FIELDS)?;
-        let namespaces = d.opt(m, "namespaces");
+        let backend = d.opt(m, "backend");
+        let frontend = d.opt(m, "frontend");
         Some(Self {
-            namespaces: namespaces?,
+            backend: backend?,
+            frontend: frontend?,
         })
     }
 }
 
-crate::impl_deserialize_via_value!(GatewaySpecAllowedListeners);
+crate::impl_deserialize_via_value!(GatewayTlsConfig);
 
-/// Part of a Gateway API `Gateway` at `spec.allowedListeners.namespaces` (`gateway.networking.k8s.io`).
+/// The Gateway API type `LabelSelector` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#LabelSelector>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecAllowedListenersNamespaces {
-    /// `from` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<GatewaySpecAllowedListenersNamespacesFrom>,
-    /// `selector` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub selector: Option<GatewaySpecAllowedListenersNamespacesSelector>,
-}
-
-impl crate::de::FromValue for GatewaySpecAllowedListenersNamespaces {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["from", "selector"];
-        let m = d.object(v, FIELDS)?;
-        let from = d.opt(m, "from");
-        let selector = d.opt(m, "selector");
-        Some(Self {
-            from: from?,
-            selector: selector?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GatewaySpecAllowedListenersNamespaces);
-
-/// Part of a Gateway API `Gateway` at `spec.allowedListeners.namespaces.from` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GatewaySpecAllowedListenersNamespacesFrom {
-    /// `All` on the wire.
-    #[default]
-    All,
-    /// `Selector` on the wire.
-    Selector,
-    /// `Same` on the wire.
-    Same,
-    /// `None` on the wire.
-    None,
-}
-
-crate::string_enum!(GatewaySpecAllowedListenersNamespacesFrom, [All => "All", Selector => "Selector", Same => "Same", None => "None"]);
-
-/// Part of a Gateway API `Gateway` at `spec.allowedListeners.namespaces.selector` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecAllowedListenersNamespacesSelector {
-    /// `matchExpressions` (optional; empty when absent).
+pub struct LabelSelector {
+    /// `matchExpressions` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#LabelSelector-match_expressions>.
     #[serde(rename = "matchExpressions", skip_serializing_if = "Vec::is_empty")]
-    pub match_expressions: Vec<GatewaySpecAllowedListenersNamespacesSelectorMatchExpressions>,
-    /// `matchLabels` (optional; empty when absent).
+    pub match_expressions: Vec<LabelSelectorRequirement>,
+    /// `matchLabels` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#LabelSelector-match_labels>.
     #[serde(
         rename = "matchLabels",
         skip_serializing_if = "std::collections::BTreeMap::is_empty"
@@ -190,7 +316,7 @@ pub struct GatewaySpecAllowedListenersNamespacesSelector {
     pub match_labels: std::collections::BTreeMap<String, String>,
 }
 
-impl crate::de::FromValue for GatewaySpecAllowedListenersNamespacesSelector {
+impl crate::de::FromValue for LabelSelector {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
         const FIELDS: &[&str] = &["matchExpressions", "matchLabels"];
         let m = d.object(v, FIELDS)?;
@@ -203,23 +329,23 @@ impl crate::de::FromValue for GatewaySpecAllowedListenersNamespacesSelector {
     }
 }
 
-crate::impl_deserialize_via_value!(GatewaySpecAllowedListenersNamespacesSelector);
+crate::impl_deserialize_via_value!(LabelSelector);
 
-/// Part of a Gateway API `Gateway` at `spec.allowedListeners.namespaces.selector.matchExpressions` (`gateway.networking.k8s.io`).
+/// The Gateway API type `LabelSelectorRequirement` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#LabelSelectorRequirement>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecAllowedListenersNamespacesSelectorMatchExpressions {
-    /// `key` (required).
+pub struct LabelSelectorRequirement {
+    /// `key` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#LabelSelectorRequirement-key>.
     pub key: String,
-    /// `operator` (required).
+    /// `operator` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#LabelSelectorRequirement-operator>.
     pub operator: String,
-    /// `values` (optional; empty when absent).
+    /// `values` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#LabelSelectorRequirement-values>.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<String>,
 }
 
-impl crate::de::FromValue for GatewaySpecAllowedListenersNamespacesSelectorMatchExpressions {
+impl crate::de::FromValue for LabelSelectorRequirement {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
         const FIELDS: &[&str] = &["key", "operator", "values"];
         let m = d.object(v, FIELDS)?;
@@ -234,108 +360,31 @@ impl crate::de::FromValue for GatewaySpecAllowedListenersNamespacesSelectorMatch
     }
 }
 
-crate::impl_deserialize_via_value!(GatewaySpecAllowedListenersNamespacesSelectorMatchExpressions);
+crate::impl_deserialize_via_value!(LabelSelectorRequirement);
 
-/// Part of a Gateway API `Gateway` at `spec.defaultScope` (`gateway.networking.k8s.io`).
+/// The Gateway API type `Listener` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GatewaySpecDefaultScope {
-    /// `All` on the wire.
-    #[default]
-    All,
-    /// `None` on the wire.
-    None,
-}
-
-crate::string_enum!(GatewaySpecDefaultScope, [All => "All", None => "None"]);
-
-/// Part of a Gateway API `Gateway` at `spec.infrastructure` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#Listener>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecInfrastructure {
-    /// `annotations` (optional; empty when absent).
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub annotations: std::collections::BTreeMap<String, String>,
-    /// `labels` (optional; empty when absent).
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub labels: std::collections::BTreeMap<String, String>,
-    /// `parametersRef` (optional).
-    #[serde(rename = "parametersRef", skip_serializing_if = "Option::is_none")]
-    pub parameters_ref: Option<GatewaySpecInfrastructureParametersRef>,
-}
-
-impl crate::de::FromValue for GatewaySpecInfrastructure {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["annotations", "labels", "parametersRef"];
-        let m = d.object(v, FIELDS)?;
-        let annotations = d.many(m, "annotations");
-        let labels = d.many(m, "labels");
-        let parameters_ref = d.opt(m, "parametersRef");
-        Some(Self {
-            annotations: annotations?,
-            labels: labels?,
-            parameters_ref: parameters_ref?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GatewaySpecInfrastructure);
-
-/// Part of a Gateway API `Gateway` at `spec.infrastructure.parametersRef` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecInfrastructureParametersRef {
-    /// `group` (required).
-    pub group: String,
-    /// `kind` (required).
-    pub kind: String,
-    /// `name` (required).
-    pub name: String,
-}
-
-impl crate::de::FromValue for GatewaySpecInfrastructureParametersRef {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.req(m, "group");
-        let kind = d.req(m, "kind");
-        let name = d.req(m, "name");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GatewaySpecInfrastructureParametersRef);
-
-/// Part of a Gateway API `Gateway` at `spec.listeners` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecListeners {
-    /// `allowedRoutes` (optional).
+pub struct Listener {
+    /// `allowedRoutes` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#Listener-allowed_routes>.
     #[serde(rename = "allowedRoutes", skip_serializing_if = "Option::is_none")]
-    pub allowed_routes: Option<GatewaySpecListenersAllowedRoutes>,
-    /// `hostname` (optional).
+    pub allowed_routes: Option<crate::gateway_api::common::AllowedRoutes>,
+    /// `hostname` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#Listener-hostname>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
-    /// `name` (required).
+    /// `name` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#Listener-name>.
     pub name: String,
-    /// `port` (required).
+    /// `port` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#Listener-port>.
     pub port: i32,
-    /// `protocol` (required).
+    /// `protocol` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#Listener-protocol>.
     pub protocol: String,
-    /// `tls` (optional).
+    /// `tls` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#Listener-tls>.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls: Option<GatewaySpecListenersTls>,
+    pub tls: Option<crate::gateway_api::common::ListenerTlsConfig>,
 }
 
-impl crate::de::FromValue for GatewaySpecListeners {
+impl crate::de::FromValue for Listener {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
         const FIELDS: &[&str] = &[
             "allowedRoutes",
@@ -363,77 +412,22 @@ impl crate::de::FromValue for GatewaySpecListeners {
     }
 }
 
-crate::impl_deserialize_via_value!(GatewaySpecListeners);
+crate::impl_deserialize_via_value!(Listener);
 
-/// Part of a Gateway API `Gateway` at `spec.listeners.allowedRoutes` (`gateway.networking.k8s.io`).
+/// The Gateway API type `ListenerNamespaces` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#ListenerNamespaces>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecListenersAllowedRoutes {
-    /// `kinds` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub kinds: Vec<GatewaySpecListenersAllowedRoutesKinds>,
-    /// `namespaces` (optional).
+pub struct ListenerNamespaces {
+    /// `from` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#ListenerNamespaces-from>.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<GatewaySpecListenersAllowedRoutesNamespaces>,
-}
-
-impl crate::de::FromValue for GatewaySpecListenersAllowedRoutes {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["kinds", "namespaces"];
-        let m = d.object(v, FIELDS)?;
-        let kinds = d.many(m, "kinds");
-        let namespaces = d.opt(m, "namespaces");
-        Some(Self {
-            kinds: kinds?,
-            namespaces: namespaces?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GatewaySpecListenersAllowedRoutes);
-
-/// Part of a Gateway API `Gateway` at `spec.listeners.allowedRoutes.kinds` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecListenersAllowedRoutesKinds {
-    /// `group` (optional).
+    pub from: Option<ListenerNamespacesFrom>,
+    /// `selector` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#ListenerNamespaces-selector>.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// `kind` (required).
-    pub kind: String,
+    pub selector: Option<LabelSelector>,
 }
 
-impl crate::de::FromValue for GatewaySpecListenersAllowedRoutesKinds {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.opt(m, "group");
-        let kind = d.req(m, "kind");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GatewaySpecListenersAllowedRoutesKinds);
-
-/// Part of a Gateway API `Gateway` at `spec.listeners.allowedRoutes.namespaces` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecListenersAllowedRoutesNamespaces {
-    /// `from` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<GatewaySpecListenersAllowedRoutesNamespacesFrom>,
-    /// `selector` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub selector: Option<GatewaySpecListenersAllowedRoutesNamespacesSelector>,
-}
-
-impl crate::de::FromValue for GatewaySpecListenersAllowedRoutesNamespaces {
+impl crate::de::FromValue for ListenerNamespaces {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
         const FIELDS: &[&str] = &["from", "selector"];
         let m = d.object(v, FIELDS)?;
@@ -446,13 +440,13 @@ impl crate::de::FromValue for GatewaySpecListenersAllowedRoutesNamespaces {
     }
 }
 
-crate::impl_deserialize_via_value!(GatewaySpecListenersAllowedRoutesNamespaces);
+crate::impl_deserialize_via_value!(ListenerNamespaces);
 
-/// Part of a Gateway API `Gateway` at `spec.listeners.allowedRoutes.namespaces.from` (`gateway.networking.k8s.io`).
+/// Part of a Gateway API `Gateway` at `spec.allowedListeners.namespaces.from` (`gateway.networking.k8s.io`).
 ///
 /// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GatewaySpecListenersAllowedRoutesNamespacesFrom {
+pub enum ListenerNamespacesFrom {
     /// `All` on the wire.
     #[default]
     All,
@@ -460,287 +454,78 @@ pub enum GatewaySpecListenersAllowedRoutesNamespacesFrom {
     Selector,
     /// `Same` on the wire.
     Same,
+    /// `None` on the wire.
+    None,
 }
 
-crate::string_enum!(GatewaySpecListenersAllowedRoutesNamespacesFrom, [All => "All", Selector => "Selector", Same => "Same"]);
+crate::string_enum!(ListenerNamespacesFrom, [All => "All", Selector => "Selector", Same => "Same", None => "None"]);
 
-/// Part of a Gateway API `Gateway` at `spec.listeners.allowedRoutes.namespaces.selector` (`gateway.networking.k8s.io`).
+/// The Gateway API type `RouteGroupKind` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#RouteGroupKind>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecListenersAllowedRoutesNamespacesSelector {
-    /// `matchExpressions` (optional; empty when absent).
-    #[serde(rename = "matchExpressions", skip_serializing_if = "Vec::is_empty")]
-    pub match_expressions: Vec<GatewaySpecListenersAllowedRoutesNamespacesSelectorMatchExpressions>,
-    /// `matchLabels` (optional; empty when absent).
-    #[serde(
-        rename = "matchLabels",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty"
-    )]
-    pub match_labels: std::collections::BTreeMap<String, String>,
-}
-
-impl crate::de::FromValue for GatewaySpecListenersAllowedRoutesNamespacesSelector {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["matchExpressions", "matchLabels"];
-        let m = d.object(v, FIELDS)?;
-        let match_expressions = d.many(m, "matchExpressions");
-        let match_labels = d.many(m, "matchLabels");
-        Some(Self {
-            match_expressions: match_expressions?,
-            match_labels: match_labels?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GatewaySpecListenersAllowedRoutesNamespacesSelector);
-
-/// Part of a Gateway API `Gateway` at `spec.listeners.allowedRoutes.namespaces.selector.matchExpressions` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecListenersAllowedRoutesNamespacesSelectorMatchExpressions {
-    /// `key` (required).
-    pub key: String,
-    /// `operator` (required).
-    pub operator: String,
-    /// `values` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub values: Vec<String>,
-}
-
-impl crate::de::FromValue for GatewaySpecListenersAllowedRoutesNamespacesSelectorMatchExpressions {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["key", "operator", "values"];
-        let m = d.object(v, FIELDS)?;
-        let key = d.req(m, "key");
-        let operator = d.req(m, "operator");
-        let values = d.many(m, "values");
-        Some(Self {
-            key: key?,
-            operator: operator?,
-            values: values?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(
-    GatewaySpecListenersAllowedRoutesNamespacesSelectorMatchExpressions
-);
-
-/// Part of a Gateway API `Gateway` at `spec.listeners.tls` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecListenersTls {
-    /// `certificateRefs` (optional; empty when absent).
-    #[serde(rename = "certificateRefs", skip_serializing_if = "Vec::is_empty")]
-    pub certificate_refs: Vec<GatewaySpecListenersTlsCertificateRefs>,
-    /// `mode` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mode: Option<GatewaySpecListenersTlsMode>,
-    /// `options` (optional; empty when absent).
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub options: std::collections::BTreeMap<String, String>,
-}
-
-impl crate::de::FromValue for GatewaySpecListenersTls {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["certificateRefs", "mode", "options"];
-        let m = d.object(v, FIELDS)?;
-        let certificate_refs = d.many(m, "certificateRefs");
-        let mode = d.opt(m, "mode");
-        let options = d.many(m, "options");
-        Some(Self {
-            certificate_refs: certificate_refs?,
-            mode: mode?,
-            options: options?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GatewaySpecListenersTls);
-
-/// Part of a Gateway API `Gateway` at `spec.listeners.tls.certificateRefs` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecListenersTlsCertificateRefs {
-    /// `group` (optional).
+pub struct RouteGroupKind {
+    /// `group` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#RouteGroupKind-group>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
-    /// `kind` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// `name` (required).
-    pub name: String,
-    /// `namespace` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    /// `kind` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#RouteGroupKind-kind>.
+    pub kind: String,
 }
 
-impl crate::de::FromValue for GatewaySpecListenersTlsCertificateRefs {
+impl crate::de::FromValue for RouteGroupKind {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name", "namespace"];
+        const FIELDS: &[&str] = &["group", "kind"];
         let m = d.object(v, FIELDS)?;
         let group = d.opt(m, "group");
-        let kind = d.opt(m, "kind");
-        let name = d.req(m, "name");
-        let namespace = d.opt(m, "namespace");
+        let kind = d.req(m, "kind");
         Some(Self {
             group: group?,
             kind: kind?,
-            name: name?,
-            namespace: namespace?,
         })
     }
 }
 
-crate::impl_deserialize_via_value!(GatewaySpecListenersTlsCertificateRefs);
+crate::impl_deserialize_via_value!(RouteGroupKind);
 
-/// Part of a Gateway API `Gateway` at `spec.listeners.tls.mode` (`gateway.networking.k8s.io`).
+/// The Gateway API type `RouteNamespaces` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GatewaySpecListenersTlsMode {
-    /// `Terminate` on the wire.
-    #[default]
-    Terminate,
-    /// `Passthrough` on the wire.
-    Passthrough,
-}
-
-crate::string_enum!(GatewaySpecListenersTlsMode, [Terminate => "Terminate", Passthrough => "Passthrough"]);
-
-/// Part of a Gateway API `Gateway` at `spec.tls` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#RouteNamespaces>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecTls {
-    /// `backend` (optional).
+pub struct RouteNamespaces {
+    /// `from` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#RouteNamespaces-from>.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub backend: Option<GatewaySpecTlsBackend>,
-    /// `frontend` (optional).
+    pub from: Option<FromNamespaces>,
+    /// `selector` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#RouteNamespaces-selector>.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub frontend: Option<GatewaySpecTlsFrontend>,
+    pub selector: Option<LabelSelector>,
 }
 
-impl crate::de::FromValue for GatewaySpecTls {
+impl crate::de::FromValue for RouteNamespaces {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["backend", "frontend"];
+        const FIELDS: &[&str] = &["from", "selector"];
         let m = d.object(v, FIELDS)?;
-        let backend = d.opt(m, "backend");
-        let frontend = d.opt(m, "frontend");
+        let from = d.opt(m, "from");
+        let selector = d.opt(m, "selector");
         Some(Self {
-            backend: backend?,
-            frontend: frontend?,
+            from: from?,
+            selector: selector?,
         })
     }
 }
 
-crate::impl_deserialize_via_value!(GatewaySpecTls);
+crate::impl_deserialize_via_value!(RouteNamespaces);
 
-/// Part of a Gateway API `Gateway` at `spec.tls.backend` (`gateway.networking.k8s.io`).
+/// The Gateway API type `TLSConfig` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#TLSConfig>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecTlsBackend {
-    /// `clientCertificateRef` (optional).
-    #[serde(
-        rename = "clientCertificateRef",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub client_certificate_ref: Option<GatewaySpecTlsBackendClientCertificateRef>,
-}
-
-impl crate::de::FromValue for GatewaySpecTlsBackend {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["clientCertificateRef"];
-        let m = d.object(v, FIELDS)?;
-        let client_certificate_ref = d.opt(m, "clientCertificateRef");
-        Some(Self {
-            client_certificate_ref: client_certificate_ref?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GatewaySpecTlsBackend);
-
-/// Part of a Gateway API `Gateway` at `spec.tls.backend.clientCertificateRef` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecTlsBackendClientCertificateRef {
-    /// `group` (optional).
+pub struct TlsConfig {
+    /// `validation` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#TLSConfig-validation>.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// `kind` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// `name` (required).
-    pub name: String,
-    /// `namespace` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub validation: Option<FrontendTlsValidation>,
 }
 
-impl crate::de::FromValue for GatewaySpecTlsBackendClientCertificateRef {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name", "namespace"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.opt(m, "group");
-        let kind = d.opt(m, "kind");
-        let name = d.req(m, "name");
-        let namespace = d.opt(m, "namespace");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-            namespace: namespace?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GatewaySpecTlsBackendClientCertificateRef);
-
-/// Part of a Gateway API `Gateway` at `spec.tls.frontend` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecTlsFrontend {
-    /// `default` (required).
-    pub default: GatewaySpecTlsFrontendDefault,
-    /// `perPort` (optional; empty when absent).
-    #[serde(rename = "perPort", skip_serializing_if = "Vec::is_empty")]
-    pub per_port: Vec<GatewaySpecTlsFrontendPerPort>,
-}
-
-impl crate::de::FromValue for GatewaySpecTlsFrontend {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["default", "perPort"];
-        let m = d.object(v, FIELDS)?;
-        let default = d.req(m, "default");
-        let per_port = d.many(m, "perPort");
-        Some(Self {
-            default: default?,
-            per_port: per_port?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GatewaySpecTlsFrontend);
-
-/// Part of a Gateway API `Gateway` at `spec.tls.frontend.default` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecTlsFrontendDefault {
-    /// `validation` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub validation: Option<GatewaySpecTlsFrontendDefaultValidation>,
-}
-
-impl crate::de::FromValue for GatewaySpecTlsFrontendDefault {
+impl crate::de::FromValue for TlsConfig {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
         const FIELDS: &[&str] = &["validation"];
         let m = d.object(v, FIELDS)?;
@@ -751,97 +536,34 @@ impl crate::de::FromValue for GatewaySpecTlsFrontendDefault {
     }
 }
 
-crate::impl_deserialize_via_value!(GatewaySpecTlsFrontendDefault);
+crate::impl_deserialize_via_value!(TlsConfig);
 
-/// Part of a Gateway API `Gateway` at `spec.tls.frontend.default.validation` (`gateway.networking.k8s.io`).
+/// The Gateway API type `TLSModeType` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecTlsFrontendDefaultValidation {
-    /// `caCertificateRefs` (required).
-    #[serde(rename = "caCertificateRefs")]
-    pub ca_certificate_refs: Vec<GatewaySpecTlsFrontendDefaultValidationCaCertificateRefs>,
-    /// `mode` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mode: Option<GatewaySpecTlsFrontendDefaultValidationMode>,
-}
-
-impl crate::de::FromValue for GatewaySpecTlsFrontendDefaultValidation {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["caCertificateRefs", "mode"];
-        let m = d.object(v, FIELDS)?;
-        let ca_certificate_refs = d.req(m, "caCertificateRefs");
-        let mode = d.opt(m, "mode");
-        Some(Self {
-            ca_certificate_refs: ca_certificate_refs?,
-            mode: mode?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GatewaySpecTlsFrontendDefaultValidation);
-
-/// Part of a Gateway API `Gateway` at `spec.tls.frontend.default.validation.caCertificateRefs` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecTlsFrontendDefaultValidationCaCertificateRefs {
-    /// `group` (required).
-    pub group: String,
-    /// `kind` (required).
-    pub kind: String,
-    /// `name` (required).
-    pub name: String,
-    /// `namespace` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-}
-
-impl crate::de::FromValue for GatewaySpecTlsFrontendDefaultValidationCaCertificateRefs {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name", "namespace"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.req(m, "group");
-        let kind = d.req(m, "kind");
-        let name = d.req(m, "name");
-        let namespace = d.opt(m, "namespace");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-            namespace: namespace?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GatewaySpecTlsFrontendDefaultValidationCaCertificateRefs);
-
-/// Part of a Gateway API `Gateway` at `spec.tls.frontend.default.validation.mode` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#TLSModeType>
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GatewaySpecTlsFrontendDefaultValidationMode {
-    /// `AllowValidOnly` on the wire.
+pub enum TlsModeType {
+    /// `Terminate` on the wire.
     #[default]
-    AllowValidOnly,
-    /// `AllowInsecureFallback` on the wire.
-    AllowInsecureFallback,
+    Terminate,
+    /// `Passthrough` on the wire.
+    Passthrough,
 }
 
-crate::string_enum!(GatewaySpecTlsFrontendDefaultValidationMode, [AllowValidOnly => "AllowValidOnly", AllowInsecureFallback => "AllowInsecureFallback"]);
+crate::string_enum!(TlsModeType, [Terminate => "Terminate", Passthrough => "Passthrough"]);
 
-/// Part of a Gateway API `Gateway` at `spec.tls.frontend.perPort` (`gateway.networking.k8s.io`).
+/// The Gateway API type `TLSPortConfig` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#TLSPortConfig>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecTlsFrontendPerPort {
-    /// `port` (required).
+pub struct TlsPortConfig {
+    /// `port` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#TLSPortConfig-port>.
     pub port: i32,
-    /// `tls` (required).
-    pub tls: GatewaySpecTlsFrontendPerPortTls,
+    /// `tls` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#TLSPortConfig-tls>.
+    pub tls: TlsConfig,
 }
 
-impl crate::de::FromValue for GatewaySpecTlsFrontendPerPort {
+impl crate::de::FromValue for TlsPortConfig {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
         const FIELDS: &[&str] = &["port", "tls"];
         let m = d.object(v, FIELDS)?;
@@ -854,104 +576,4 @@ impl crate::de::FromValue for GatewaySpecTlsFrontendPerPort {
     }
 }
 
-crate::impl_deserialize_via_value!(GatewaySpecTlsFrontendPerPort);
-
-/// Part of a Gateway API `Gateway` at `spec.tls.frontend.perPort.tls` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecTlsFrontendPerPortTls {
-    /// `validation` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub validation: Option<GatewaySpecTlsFrontendPerPortTlsValidation>,
-}
-
-impl crate::de::FromValue for GatewaySpecTlsFrontendPerPortTls {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["validation"];
-        let m = d.object(v, FIELDS)?;
-        let validation = d.opt(m, "validation");
-        Some(Self {
-            validation: validation?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GatewaySpecTlsFrontendPerPortTls);
-
-/// Part of a Gateway API `Gateway` at `spec.tls.frontend.perPort.tls.validation` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecTlsFrontendPerPortTlsValidation {
-    /// `caCertificateRefs` (required).
-    #[serde(rename = "caCertificateRefs")]
-    pub ca_certificate_refs: Vec<GatewaySpecTlsFrontendPerPortTlsValidationCaCertificateRefs>,
-    /// `mode` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mode: Option<GatewaySpecTlsFrontendPerPortTlsValidationMode>,
-}
-
-impl crate::de::FromValue for GatewaySpecTlsFrontendPerPortTlsValidation {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["caCertificateRefs", "mode"];
-        let m = d.object(v, FIELDS)?;
-        let ca_certificate_refs = d.req(m, "caCertificateRefs");
-        let mode = d.opt(m, "mode");
-        Some(Self {
-            ca_certificate_refs: ca_certificate_refs?,
-            mode: mode?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GatewaySpecTlsFrontendPerPortTlsValidation);
-
-/// Part of a Gateway API `Gateway` at `spec.tls.frontend.perPort.tls.validation.caCertificateRefs` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewaySpecTlsFrontendPerPortTlsValidationCaCertificateRefs {
-    /// `group` (required).
-    pub group: String,
-    /// `kind` (required).
-    pub kind: String,
-    /// `name` (required).
-    pub name: String,
-    /// `namespace` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-}
-
-impl crate::de::FromValue for GatewaySpecTlsFrontendPerPortTlsValidationCaCertificateRefs {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name", "namespace"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.req(m, "group");
-        let kind = d.req(m, "kind");
-        let name = d.req(m, "name");
-        let namespace = d.opt(m, "namespace");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-            namespace: namespace?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GatewaySpecTlsFrontendPerPortTlsValidationCaCertificateRefs);
-
-/// Part of a Gateway API `Gateway` at `spec.tls.frontend.perPort.tls.validation.mode` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GatewaySpecTlsFrontendPerPortTlsValidationMode {
-    /// `AllowValidOnly` on the wire.
-    #[default]
-    AllowValidOnly,
-    /// `AllowInsecureFallback` on the wire.
-    AllowInsecureFallback,
-}
-
-crate::string_enum!(GatewaySpecTlsFrontendPerPortTlsValidationMode, [AllowValidOnly => "AllowValidOnly", AllowInsecureFallback => "AllowInsecureFallback"]);
+crate::impl_deserialize_via_value!(TlsPortConfig);

@@ -30,7 +30,7 @@ pub struct GatewayClassSpec {
     pub description: Option<String>,
     /// `parametersRef` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GatewayClass-parameters_ref>.
     #[serde(rename = "parametersRef", skip_serializing_if = "Option::is_none")]
-    pub parameters_ref: Option<GatewayClassSpecParametersRef>,
+    pub parameters_ref: Option<crate::gateway_api::common::ParametersReference>,
 }
 
 impl crate::de::FromValue for GatewayClassSpec {
@@ -49,38 +49,3 @@ impl crate::de::FromValue for GatewayClassSpec {
 }
 
 crate::impl_deserialize_via_value!(GatewayClassSpec);
-
-/// Part of a Gateway API `GatewayClass` at `spec.parametersRef` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GatewayClassSpecParametersRef {
-    /// `group` (required).
-    pub group: String,
-    /// `kind` (required).
-    pub kind: String,
-    /// `name` (required).
-    pub name: String,
-    /// `namespace` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-}
-
-impl crate::de::FromValue for GatewayClassSpecParametersRef {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name", "namespace"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.req(m, "group");
-        let kind = d.req(m, "kind");
-        let name = d.req(m, "name");
-        let namespace = d.opt(m, "namespace");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-            namespace: namespace?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GatewayClassSpecParametersRef);

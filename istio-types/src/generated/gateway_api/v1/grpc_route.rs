@@ -17,168 +17,98 @@ plural: "grpcroutes",
 spec_required: true,
 }
 
-/// The `spec` of a Gateway API [`GRPCRoute`](crate::gateway_api::v1::GrpcRoute) (`gateway.networking.k8s.io`).
+/// The Gateway API type `CookieConfig` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRoute>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#CookieConfig>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpec {
-    /// `hostnames` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRoute-hostnames>.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub hostnames: Vec<String>,
-    /// `parentRefs` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRoute-parent_refs>.
-    #[serde(rename = "parentRefs", skip_serializing_if = "Vec::is_empty")]
-    pub parent_refs: Vec<GrpcRouteSpecParentRefs>,
-    /// `rules` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRoute-rules>.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub rules: Vec<GrpcRouteSpecRules>,
-    /// `useDefaultGateways` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRoute-use_default_gateways>.
-    #[serde(rename = "useDefaultGateways", skip_serializing_if = "Option::is_none")]
-    pub use_default_gateways: Option<GrpcRouteSpecUseDefaultGateways>,
+pub struct CookieConfig {
+    /// `lifetimeType` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#CookieConfig-lifetime_type>.
+    #[serde(rename = "lifetimeType", skip_serializing_if = "Option::is_none")]
+    pub lifetime_type: Option<CookieLifetimeType>,
 }
 
-impl crate::de::FromValue for GrpcRouteSpec {
+impl crate::de::FromValue for CookieConfig {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["hostnames", "parentRefs", "rules", "useDefaultGateways"];
+        const FIELDS: &[&str] = &["lifetimeType"];
         let m = d.object(v, FIELDS)?;
-        let hostnames = d.many(m, "hostnames");
-        let parent_refs = d.many(m, "parentRefs");
-        let rules = d.many(m, "rules");
-        let use_default_gateways = d.opt(m, "useDefaultGateways");
+        let lifetime_type = d.opt(m, "lifetimeType");
         Some(Self {
-            hostnames: hostnames?,
-            parent_refs: parent_refs?,
-            rules: rules?,
-            use_default_gateways: use_default_gateways?,
+            lifetime_type: lifetime_type?,
         })
     }
 }
 
-crate::impl_deserialize_via_value!(GrpcRouteSpec);
+crate::impl_deserialize_via_value!(CookieConfig);
 
-/// Part of a Gateway API `GRPCRoute` at `spec.parentRefs` (`gateway.networking.k8s.io`).
+/// The Gateway API type `CookieLifetimeType` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#CookieLifetimeType>
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CookieLifetimeType {
+    /// `Permanent` on the wire.
+    #[default]
+    Permanent,
+    /// `Session` on the wire.
+    Session,
+}
+
+crate::string_enum!(CookieLifetimeType, [Permanent => "Permanent", Session => "Session"]);
+
+/// The Gateway API type `Fraction` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#Fraction>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecParentRefs {
-    /// `group` (optional).
+pub struct Fraction {
+    /// `denominator` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#Fraction-denominator>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub denominator: Option<i32>,
+    /// `numerator` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#Fraction-numerator>.
+    pub numerator: i32,
+}
+
+impl crate::de::FromValue for Fraction {
+    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
+        const FIELDS: &[&str] = &["denominator", "numerator"];
+        let m = d.object(v, FIELDS)?;
+        let denominator = d.opt(m, "denominator");
+        let numerator = d.req(m, "numerator");
+        Some(Self {
+            denominator: denominator?,
+            numerator: numerator?,
+        })
+    }
+}
+
+crate::impl_deserialize_via_value!(Fraction);
+
+/// The Gateway API type `GRPCBackendRef` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCBackendRef>
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct GrpcBackendRef {
+    /// `filters` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCBackendRef-filters>.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<GrpcRouteFilter>,
+    /// `group` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCBackendRef-group>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
-    /// `kind` (optional).
+    /// `kind` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCBackendRef-kind>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
-    /// `name` (required).
+    /// `name` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCBackendRef-name>.
     pub name: String,
-    /// `namespace` (optional).
+    /// `namespace` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCBackendRef-namespace>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    /// `port` (optional).
+    /// `port` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCBackendRef-port>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<i32>,
-    /// `sectionName` (optional).
-    #[serde(rename = "sectionName", skip_serializing_if = "Option::is_none")]
-    pub section_name: Option<String>,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecParentRefs {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name", "namespace", "port", "sectionName"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.opt(m, "group");
-        let kind = d.opt(m, "kind");
-        let name = d.req(m, "name");
-        let namespace = d.opt(m, "namespace");
-        let port = d.opt(m, "port");
-        let section_name = d.opt(m, "sectionName");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-            namespace: namespace?,
-            port: port?,
-            section_name: section_name?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecParentRefs);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRules {
-    /// `backendRefs` (optional; empty when absent).
-    #[serde(rename = "backendRefs", skip_serializing_if = "Vec::is_empty")]
-    pub backend_refs: Vec<GrpcRouteSpecRulesBackendRefs>,
-    /// `filters` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub filters: Vec<GrpcRouteSpecRulesFilters>,
-    /// `matches` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub matches: Vec<GrpcRouteSpecRulesMatches>,
-    /// `name` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// `sessionPersistence` (optional).
-    #[serde(rename = "sessionPersistence", skip_serializing_if = "Option::is_none")]
-    pub session_persistence: Option<GrpcRouteSpecRulesSessionPersistence>,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRules {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &[
-            "backendRefs",
-            "filters",
-            "matches",
-            "name",
-            "sessionPersistence",
-        ];
-        let m = d.object(v, FIELDS)?;
-        let backend_refs = d.many(m, "backendRefs");
-        let filters = d.many(m, "filters");
-        let matches = d.many(m, "matches");
-        let name = d.opt(m, "name");
-        let session_persistence = d.opt(m, "sessionPersistence");
-        Some(Self {
-            backend_refs: backend_refs?,
-            filters: filters?,
-            matches: matches?,
-            name: name?,
-            session_persistence: session_persistence?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRules);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.backendRefs` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesBackendRefs {
-    /// `filters` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub filters: Vec<GrpcRouteSpecRulesBackendRefsFilters>,
-    /// `group` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// `kind` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// `name` (required).
-    pub name: String,
-    /// `namespace` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// `port` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<i32>,
-    /// `weight` (optional).
+    /// `weight` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCBackendRef-weight>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weight: Option<i32>,
 }
 
-impl crate::de::FromValue for GrpcRouteSpecRulesBackendRefs {
+impl crate::de::FromValue for GrpcBackendRef {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
         const FIELDS: &[&str] = &[
             "filters",
@@ -209,800 +139,23 @@ impl crate::de::FromValue for GrpcRouteSpecRulesBackendRefs {
     }
 }
 
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesBackendRefs);
+crate::impl_deserialize_via_value!(GrpcBackendRef);
 
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.backendRefs.filters` (`gateway.networking.k8s.io`).
+/// The Gateway API type `GRPCHeaderMatch` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCHeaderMatch>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesBackendRefsFilters {
-    /// `extensionRef` (optional).
-    #[serde(rename = "extensionRef", skip_serializing_if = "Option::is_none")]
-    pub extension_ref: Option<GrpcRouteSpecRulesBackendRefsFiltersExtensionRef>,
-    /// `requestHeaderModifier` (optional).
-    #[serde(
-        rename = "requestHeaderModifier",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub request_header_modifier: Option<GrpcRouteSpecRulesBackendRefsFiltersRequestHeaderModifier>,
-    /// `requestMirror` (optional).
-    #[serde(rename = "requestMirror", skip_serializing_if = "Option::is_none")]
-    pub request_mirror: Option<GrpcRouteSpecRulesBackendRefsFiltersRequestMirror>,
-    /// `responseHeaderModifier` (optional).
-    #[serde(
-        rename = "responseHeaderModifier",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub response_header_modifier:
-        Option<GrpcRouteSpecRulesBackendRefsFiltersResponseHeaderModifier>,
-    /// `type` (required).
-    pub r#type: GrpcRouteSpecRulesBackendRefsFiltersType,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesBackendRefsFilters {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &[
-            "extensionRef",
-            "requestHeaderModifier",
-            "requestMirror",
-            "responseHeaderModifier",
-            "type",
-        ];
-        let m = d.object(v, FIELDS)?;
-        let extension_ref = d.opt(m, "extensionRef");
-        let request_header_modifier = d.opt(m, "requestHeaderModifier");
-        let request_mirror = d.opt(m, "requestMirror");
-        let response_header_modifier = d.opt(m, "responseHeaderModifier");
-        let r#type = d.req(m, "type");
-        Some(Self {
-            extension_ref: extension_ref?,
-            request_header_modifier: request_header_modifier?,
-            request_mirror: request_mirror?,
-            response_header_modifier: response_header_modifier?,
-            r#type: r#type?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesBackendRefsFilters);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.backendRefs.filters.extensionRef` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesBackendRefsFiltersExtensionRef {
-    /// `group` (required).
-    pub group: String,
-    /// `kind` (required).
-    pub kind: String,
-    /// `name` (required).
+pub struct GrpcHeaderMatch {
+    /// `name` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCHeaderMatch-name>.
     pub name: String,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesBackendRefsFiltersExtensionRef {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.req(m, "group");
-        let kind = d.req(m, "kind");
-        let name = d.req(m, "name");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesBackendRefsFiltersExtensionRef);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.backendRefs.filters.requestHeaderModifier` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesBackendRefsFiltersRequestHeaderModifier {
-    /// `add` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub add: Vec<GrpcRouteSpecRulesBackendRefsFiltersRequestHeaderModifierAdd>,
-    /// `remove` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub remove: Vec<String>,
-    /// `set` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub set: Vec<GrpcRouteSpecRulesBackendRefsFiltersRequestHeaderModifierSet>,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesBackendRefsFiltersRequestHeaderModifier {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["add", "remove", "set"];
-        let m = d.object(v, FIELDS)?;
-        let add = d.many(m, "add");
-        let remove = d.many(m, "remove");
-        let set = d.many(m, "set");
-        Some(Self {
-            add: add?,
-            remove: remove?,
-            set: set?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesBackendRefsFiltersRequestHeaderModifier);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.backendRefs.filters.requestHeaderModifier.add` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesBackendRefsFiltersRequestHeaderModifierAdd {
-    /// `name` (required).
-    pub name: String,
-    /// `value` (required).
+    /// `type` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCHeaderMatch-type>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<GrpcHeaderMatchType>,
+    /// `value` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCHeaderMatch-value>.
     pub value: String,
 }
 
-impl crate::de::FromValue for GrpcRouteSpecRulesBackendRefsFiltersRequestHeaderModifierAdd {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["name", "value"];
-        let m = d.object(v, FIELDS)?;
-        let name = d.req(m, "name");
-        let value = d.req(m, "value");
-        Some(Self {
-            name: name?,
-            value: value?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesBackendRefsFiltersRequestHeaderModifierAdd);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.backendRefs.filters.requestHeaderModifier.set` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesBackendRefsFiltersRequestHeaderModifierSet {
-    /// `name` (required).
-    pub name: String,
-    /// `value` (required).
-    pub value: String,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesBackendRefsFiltersRequestHeaderModifierSet {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["name", "value"];
-        let m = d.object(v, FIELDS)?;
-        let name = d.req(m, "name");
-        let value = d.req(m, "value");
-        Some(Self {
-            name: name?,
-            value: value?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesBackendRefsFiltersRequestHeaderModifierSet);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.backendRefs.filters.requestMirror` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesBackendRefsFiltersRequestMirror {
-    /// `backendRef` (required).
-    #[serde(rename = "backendRef")]
-    pub backend_ref: GrpcRouteSpecRulesBackendRefsFiltersRequestMirrorBackendRef,
-    /// `fraction` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fraction: Option<GrpcRouteSpecRulesBackendRefsFiltersRequestMirrorFraction>,
-    /// `percent` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub percent: Option<i32>,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesBackendRefsFiltersRequestMirror {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["backendRef", "fraction", "percent"];
-        let m = d.object(v, FIELDS)?;
-        let backend_ref = d.req(m, "backendRef");
-        let fraction = d.opt(m, "fraction");
-        let percent = d.opt(m, "percent");
-        Some(Self {
-            backend_ref: backend_ref?,
-            fraction: fraction?,
-            percent: percent?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesBackendRefsFiltersRequestMirror);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.backendRefs.filters.requestMirror.backendRef` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesBackendRefsFiltersRequestMirrorBackendRef {
-    /// `group` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// `kind` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// `name` (required).
-    pub name: String,
-    /// `namespace` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// `port` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<i32>,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesBackendRefsFiltersRequestMirrorBackendRef {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name", "namespace", "port"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.opt(m, "group");
-        let kind = d.opt(m, "kind");
-        let name = d.req(m, "name");
-        let namespace = d.opt(m, "namespace");
-        let port = d.opt(m, "port");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-            namespace: namespace?,
-            port: port?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesBackendRefsFiltersRequestMirrorBackendRef);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.backendRefs.filters.requestMirror.fraction` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesBackendRefsFiltersRequestMirrorFraction {
-    /// `denominator` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub denominator: Option<i32>,
-    /// `numerator` (required).
-    pub numerator: i32,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesBackendRefsFiltersRequestMirrorFraction {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["denominator", "numerator"];
-        let m = d.object(v, FIELDS)?;
-        let denominator = d.opt(m, "denominator");
-        let numerator = d.req(m, "numerator");
-        Some(Self {
-            denominator: denominator?,
-            numerator: numerator?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesBackendRefsFiltersRequestMirrorFraction);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.backendRefs.filters.responseHeaderModifier` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesBackendRefsFiltersResponseHeaderModifier {
-    /// `add` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub add: Vec<GrpcRouteSpecRulesBackendRefsFiltersResponseHeaderModifierAdd>,
-    /// `remove` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub remove: Vec<String>,
-    /// `set` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub set: Vec<GrpcRouteSpecRulesBackendRefsFiltersResponseHeaderModifierSet>,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesBackendRefsFiltersResponseHeaderModifier {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["add", "remove", "set"];
-        let m = d.object(v, FIELDS)?;
-        let add = d.many(m, "add");
-        let remove = d.many(m, "remove");
-        let set = d.many(m, "set");
-        Some(Self {
-            add: add?,
-            remove: remove?,
-            set: set?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesBackendRefsFiltersResponseHeaderModifier);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.backendRefs.filters.responseHeaderModifier.add` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesBackendRefsFiltersResponseHeaderModifierAdd {
-    /// `name` (required).
-    pub name: String,
-    /// `value` (required).
-    pub value: String,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesBackendRefsFiltersResponseHeaderModifierAdd {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["name", "value"];
-        let m = d.object(v, FIELDS)?;
-        let name = d.req(m, "name");
-        let value = d.req(m, "value");
-        Some(Self {
-            name: name?,
-            value: value?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesBackendRefsFiltersResponseHeaderModifierAdd);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.backendRefs.filters.responseHeaderModifier.set` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesBackendRefsFiltersResponseHeaderModifierSet {
-    /// `name` (required).
-    pub name: String,
-    /// `value` (required).
-    pub value: String,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesBackendRefsFiltersResponseHeaderModifierSet {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["name", "value"];
-        let m = d.object(v, FIELDS)?;
-        let name = d.req(m, "name");
-        let value = d.req(m, "value");
-        Some(Self {
-            name: name?,
-            value: value?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesBackendRefsFiltersResponseHeaderModifierSet);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.backendRefs.filters.type` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GrpcRouteSpecRulesBackendRefsFiltersType {
-    /// `ResponseHeaderModifier` on the wire.
-    #[default]
-    ResponseHeaderModifier,
-    /// `RequestHeaderModifier` on the wire.
-    RequestHeaderModifier,
-    /// `RequestMirror` on the wire.
-    RequestMirror,
-    /// `ExtensionRef` on the wire.
-    ExtensionRef,
-}
-
-crate::string_enum!(GrpcRouteSpecRulesBackendRefsFiltersType, [ResponseHeaderModifier => "ResponseHeaderModifier", RequestHeaderModifier => "RequestHeaderModifier", RequestMirror => "RequestMirror", ExtensionRef => "ExtensionRef"]);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.filters` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesFilters {
-    /// `extensionRef` (optional).
-    #[serde(rename = "extensionRef", skip_serializing_if = "Option::is_none")]
-    pub extension_ref: Option<GrpcRouteSpecRulesFiltersExtensionRef>,
-    /// `requestHeaderModifier` (optional).
-    #[serde(
-        rename = "requestHeaderModifier",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub request_header_modifier: Option<GrpcRouteSpecRulesFiltersRequestHeaderModifier>,
-    /// `requestMirror` (optional).
-    #[serde(rename = "requestMirror", skip_serializing_if = "Option::is_none")]
-    pub request_mirror: Option<GrpcRouteSpecRulesFiltersRequestMirror>,
-    /// `responseHeaderModifier` (optional).
-    #[serde(
-        rename = "responseHeaderModifier",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub response_header_modifier: Option<GrpcRouteSpecRulesFiltersResponseHeaderModifier>,
-    /// `type` (required).
-    pub r#type: GrpcRouteSpecRulesFiltersType,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesFilters {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &[
-            "extensionRef",
-            "requestHeaderModifier",
-            "requestMirror",
-            "responseHeaderModifier",
-            "type",
-        ];
-        let m = d.object(v, FIELDS)?;
-        let extension_ref = d.opt(m, "extensionRef");
-        let request_header_modifier = d.opt(m, "requestHeaderModifier");
-        let request_mirror = d.opt(m, "requestMirror");
-        let response_header_modifier = d.opt(m, "responseHeaderModifier");
-        let r#type = d.req(m, "type");
-        Some(Self {
-            extension_ref: extension_ref?,
-            request_header_modifier: request_header_modifier?,
-            request_mirror: request_mirror?,
-            response_header_modifier: response_header_modifier?,
-            r#type: r#type?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesFilters);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.filters.extensionRef` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesFiltersExtensionRef {
-    /// `group` (required).
-    pub group: String,
-    /// `kind` (required).
-    pub kind: String,
-    /// `name` (required).
-    pub name: String,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesFiltersExtensionRef {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.req(m, "group");
-        let kind = d.req(m, "kind");
-        let name = d.req(m, "name");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesFiltersExtensionRef);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.filters.requestHeaderModifier` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesFiltersRequestHeaderModifier {
-    /// `add` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub add: Vec<GrpcRouteSpecRulesFiltersRequestHeaderModifierAdd>,
-    /// `remove` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub remove: Vec<String>,
-    /// `set` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub set: Vec<GrpcRouteSpecRulesFiltersRequestHeaderModifierSet>,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesFiltersRequestHeaderModifier {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["add", "remove", "set"];
-        let m = d.object(v, FIELDS)?;
-        let add = d.many(m, "add");
-        let remove = d.many(m, "remove");
-        let set = d.many(m, "set");
-        Some(Self {
-            add: add?,
-            remove: remove?,
-            set: set?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesFiltersRequestHeaderModifier);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.filters.requestHeaderModifier.add` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesFiltersRequestHeaderModifierAdd {
-    /// `name` (required).
-    pub name: String,
-    /// `value` (required).
-    pub value: String,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesFiltersRequestHeaderModifierAdd {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["name", "value"];
-        let m = d.object(v, FIELDS)?;
-        let name = d.req(m, "name");
-        let value = d.req(m, "value");
-        Some(Self {
-            name: name?,
-            value: value?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesFiltersRequestHeaderModifierAdd);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.filters.requestHeaderModifier.set` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesFiltersRequestHeaderModifierSet {
-    /// `name` (required).
-    pub name: String,
-    /// `value` (required).
-    pub value: String,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesFiltersRequestHeaderModifierSet {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["name", "value"];
-        let m = d.object(v, FIELDS)?;
-        let name = d.req(m, "name");
-        let value = d.req(m, "value");
-        Some(Self {
-            name: name?,
-            value: value?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesFiltersRequestHeaderModifierSet);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.filters.requestMirror` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesFiltersRequestMirror {
-    /// `backendRef` (required).
-    #[serde(rename = "backendRef")]
-    pub backend_ref: GrpcRouteSpecRulesFiltersRequestMirrorBackendRef,
-    /// `fraction` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fraction: Option<GrpcRouteSpecRulesFiltersRequestMirrorFraction>,
-    /// `percent` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub percent: Option<i32>,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesFiltersRequestMirror {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["backendRef", "fraction", "percent"];
-        let m = d.object(v, FIELDS)?;
-        let backend_ref = d.req(m, "backendRef");
-        let fraction = d.opt(m, "fraction");
-        let percent = d.opt(m, "percent");
-        Some(Self {
-            backend_ref: backend_ref?,
-            fraction: fraction?,
-            percent: percent?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesFiltersRequestMirror);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.filters.requestMirror.backendRef` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesFiltersRequestMirrorBackendRef {
-    /// `group` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// `kind` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// `name` (required).
-    pub name: String,
-    /// `namespace` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// `port` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<i32>,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesFiltersRequestMirrorBackendRef {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name", "namespace", "port"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.opt(m, "group");
-        let kind = d.opt(m, "kind");
-        let name = d.req(m, "name");
-        let namespace = d.opt(m, "namespace");
-        let port = d.opt(m, "port");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-            namespace: namespace?,
-            port: port?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesFiltersRequestMirrorBackendRef);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.filters.requestMirror.fraction` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesFiltersRequestMirrorFraction {
-    /// `denominator` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub denominator: Option<i32>,
-    /// `numerator` (required).
-    pub numerator: i32,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesFiltersRequestMirrorFraction {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["denominator", "numerator"];
-        let m = d.object(v, FIELDS)?;
-        let denominator = d.opt(m, "denominator");
-        let numerator = d.req(m, "numerator");
-        Some(Self {
-            denominator: denominator?,
-            numerator: numerator?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesFiltersRequestMirrorFraction);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.filters.responseHeaderModifier` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesFiltersResponseHeaderModifier {
-    /// `add` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub add: Vec<GrpcRouteSpecRulesFiltersResponseHeaderModifierAdd>,
-    /// `remove` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub remove: Vec<String>,
-    /// `set` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub set: Vec<GrpcRouteSpecRulesFiltersResponseHeaderModifierSet>,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesFiltersResponseHeaderModifier {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["add", "remove", "set"];
-        let m = d.object(v, FIELDS)?;
-        let add = d.many(m, "add");
-        let remove = d.many(m, "remove");
-        let set = d.many(m, "set");
-        Some(Self {
-            add: add?,
-            remove: remove?,
-            set: set?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesFiltersResponseHeaderModifier);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.filters.responseHeaderModifier.add` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesFiltersResponseHeaderModifierAdd {
-    /// `name` (required).
-    pub name: String,
-    /// `value` (required).
-    pub value: String,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesFiltersResponseHeaderModifierAdd {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["name", "value"];
-        let m = d.object(v, FIELDS)?;
-        let name = d.req(m, "name");
-        let value = d.req(m, "value");
-        Some(Self {
-            name: name?,
-            value: value?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesFiltersResponseHeaderModifierAdd);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.filters.responseHeaderModifier.set` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesFiltersResponseHeaderModifierSet {
-    /// `name` (required).
-    pub name: String,
-    /// `value` (required).
-    pub value: String,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesFiltersResponseHeaderModifierSet {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["name", "value"];
-        let m = d.object(v, FIELDS)?;
-        let name = d.req(m, "name");
-        let value = d.req(m, "value");
-        Some(Self {
-            name: name?,
-            value: value?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesFiltersResponseHeaderModifierSet);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.filters.type` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GrpcRouteSpecRulesFiltersType {
-    /// `ResponseHeaderModifier` on the wire.
-    #[default]
-    ResponseHeaderModifier,
-    /// `RequestHeaderModifier` on the wire.
-    RequestHeaderModifier,
-    /// `RequestMirror` on the wire.
-    RequestMirror,
-    /// `ExtensionRef` on the wire.
-    ExtensionRef,
-}
-
-crate::string_enum!(GrpcRouteSpecRulesFiltersType, [ResponseHeaderModifier => "ResponseHeaderModifier", RequestHeaderModifier => "RequestHeaderModifier", RequestMirror => "RequestMirror", ExtensionRef => "ExtensionRef"]);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.matches` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesMatches {
-    /// `headers` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub headers: Vec<GrpcRouteSpecRulesMatchesHeaders>,
-    /// `method` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub method: Option<GrpcRouteSpecRulesMatchesMethod>,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesMatches {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["headers", "method"];
-        let m = d.object(v, FIELDS)?;
-        let headers = d.many(m, "headers");
-        let method = d.opt(m, "method");
-        Some(Self {
-            headers: headers?,
-            method: method?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesMatches);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.matches.headers` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesMatchesHeaders {
-    /// `name` (required).
-    pub name: String,
-    /// `type` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<GrpcRouteSpecRulesMatchesHeadersType>,
-    /// `value` (required).
-    pub value: String,
-}
-
-impl crate::de::FromValue for GrpcRouteSpecRulesMatchesHeaders {
+impl crate::de::FromValue for GrpcHeaderMatch {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
         const FIELDS: &[&str] = &["name", "type", "value"];
         let m = d.object(v, FIELDS)?;
@@ -1017,13 +170,13 @@ impl crate::de::FromValue for GrpcRouteSpecRulesMatchesHeaders {
     }
 }
 
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesMatchesHeaders);
+crate::impl_deserialize_via_value!(GrpcHeaderMatch);
 
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.matches.headers.type` (`gateway.networking.k8s.io`).
+/// The Gateway API type `GRPCHeaderMatchType` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCHeaderMatchType>
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GrpcRouteSpecRulesMatchesHeadersType {
+pub enum GrpcHeaderMatchType {
     /// `Exact` on the wire.
     #[default]
     Exact,
@@ -1031,25 +184,25 @@ pub enum GrpcRouteSpecRulesMatchesHeadersType {
     RegularExpression,
 }
 
-crate::string_enum!(GrpcRouteSpecRulesMatchesHeadersType, [Exact => "Exact", RegularExpression => "RegularExpression"]);
+crate::string_enum!(GrpcHeaderMatchType, [Exact => "Exact", RegularExpression => "RegularExpression"]);
 
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.matches.method` (`gateway.networking.k8s.io`).
+/// The Gateway API type `GRPCMethodMatch` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCMethodMatch>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesMatchesMethod {
-    /// `method` (optional).
+pub struct GrpcMethodMatch {
+    /// `method` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCMethodMatch-method>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
-    /// `service` (optional).
+    /// `service` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCMethodMatch-service>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
-    /// `type` (optional).
+    /// `type` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCMethodMatch-type>.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<GrpcRouteSpecRulesMatchesMethodType>,
+    pub r#type: Option<GrpcMethodMatchType>,
 }
 
-impl crate::de::FromValue for GrpcRouteSpecRulesMatchesMethod {
+impl crate::de::FromValue for GrpcMethodMatch {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
         const FIELDS: &[&str] = &["method", "service", "type"];
         let m = d.object(v, FIELDS)?;
@@ -1064,13 +217,13 @@ impl crate::de::FromValue for GrpcRouteSpecRulesMatchesMethod {
     }
 }
 
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesMatchesMethod);
+crate::impl_deserialize_via_value!(GrpcMethodMatch);
 
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.matches.method.type` (`gateway.networking.k8s.io`).
+/// The Gateway API type `GRPCMethodMatchType` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCMethodMatchType>
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GrpcRouteSpecRulesMatchesMethodType {
+pub enum GrpcMethodMatchType {
     /// `Exact` on the wire.
     #[default]
     Exact,
@@ -1078,88 +231,226 @@ pub enum GrpcRouteSpecRulesMatchesMethodType {
     RegularExpression,
 }
 
-crate::string_enum!(GrpcRouteSpecRulesMatchesMethodType, [Exact => "Exact", RegularExpression => "RegularExpression"]);
+crate::string_enum!(GrpcMethodMatchType, [Exact => "Exact", RegularExpression => "RegularExpression"]);
 
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.sessionPersistence` (`gateway.networking.k8s.io`).
+/// The Gateway API type `GRPCRouteFilter` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRouteFilter>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesSessionPersistence {
-    /// `absoluteTimeout` (optional). A duration such as `5s` or `100ms`.
-    #[serde(rename = "absoluteTimeout", skip_serializing_if = "Option::is_none")]
-    pub absolute_timeout: Option<crate::Duration>,
-    /// `cookieConfig` (optional).
-    #[serde(rename = "cookieConfig", skip_serializing_if = "Option::is_none")]
-    pub cookie_config: Option<GrpcRouteSpecRulesSessionPersistenceCookieConfig>,
-    /// `sessionName` (optional).
-    #[serde(rename = "sessionName", skip_serializing_if = "Option::is_none")]
-    pub session_name: Option<String>,
-    /// `type` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<GrpcRouteSpecRulesSessionPersistenceType>,
+pub struct GrpcRouteFilter {
+    /// `extensionRef` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRouteFilter-extension_ref>.
+    #[serde(rename = "extensionRef", skip_serializing_if = "Option::is_none")]
+    pub extension_ref: Option<crate::gateway_api::common::LocalObjectReference>,
+    /// `requestHeaderModifier` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRouteFilter-request_header_modifier>.
+    #[serde(
+        rename = "requestHeaderModifier",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub request_header_modifier: Option<crate::gateway_api::common::HttpHeaderFilter>,
+    /// `requestMirror` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRouteFilter-request_mirror>.
+    #[serde(rename = "requestMirror", skip_serializing_if = "Option::is_none")]
+    pub request_mirror: Option<crate::gateway_api::common::HttpRequestMirrorFilter>,
+    /// `responseHeaderModifier` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRouteFilter-response_header_modifier>.
+    #[serde(
+        rename = "responseHeaderModifier",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub response_header_modifier: Option<crate::gateway_api::common::HttpHeaderFilter>,
+    /// `type` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRouteFilter-type>.
+    pub r#type: GrpcRouteFilterType,
 }
 
-impl crate::de::FromValue for GrpcRouteSpecRulesSessionPersistence {
+impl crate::de::FromValue for GrpcRouteFilter {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["absoluteTimeout", "cookieConfig", "sessionName", "type"];
+        const FIELDS: &[&str] = &[
+            "extensionRef",
+            "requestHeaderModifier",
+            "requestMirror",
+            "responseHeaderModifier",
+            "type",
+        ];
         let m = d.object(v, FIELDS)?;
-        let absolute_timeout = d.opt(m, "absoluteTimeout");
-        let cookie_config = d.opt(m, "cookieConfig");
-        let session_name = d.opt(m, "sessionName");
-        let r#type = d.opt(m, "type");
+        let extension_ref = d.opt(m, "extensionRef");
+        let request_header_modifier = d.opt(m, "requestHeaderModifier");
+        let request_mirror = d.opt(m, "requestMirror");
+        let response_header_modifier = d.opt(m, "responseHeaderModifier");
+        let r#type = d.req(m, "type");
         Some(Self {
-            absolute_timeout: absolute_timeout?,
-            cookie_config: cookie_config?,
-            session_name: session_name?,
+            extension_ref: extension_ref?,
+            request_header_modifier: request_header_modifier?,
+            request_mirror: request_mirror?,
+            response_header_modifier: response_header_modifier?,
             r#type: r#type?,
         })
     }
 }
 
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesSessionPersistence);
+crate::impl_deserialize_via_value!(GrpcRouteFilter);
 
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.sessionPersistence.cookieConfig` (`gateway.networking.k8s.io`).
+/// The Gateway API type `GRPCRouteFilterType` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct GrpcRouteSpecRulesSessionPersistenceCookieConfig {
-    /// `lifetimeType` (optional).
-    #[serde(rename = "lifetimeType", skip_serializing_if = "Option::is_none")]
-    pub lifetime_type: Option<GrpcRouteSpecRulesSessionPersistenceCookieConfigLifetimeType>,
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRouteFilterType>
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GrpcRouteFilterType {
+    /// `ResponseHeaderModifier` on the wire.
+    #[default]
+    ResponseHeaderModifier,
+    /// `RequestHeaderModifier` on the wire.
+    RequestHeaderModifier,
+    /// `RequestMirror` on the wire.
+    RequestMirror,
+    /// `ExtensionRef` on the wire.
+    ExtensionRef,
 }
 
-impl crate::de::FromValue for GrpcRouteSpecRulesSessionPersistenceCookieConfig {
+crate::string_enum!(GrpcRouteFilterType, [ResponseHeaderModifier => "ResponseHeaderModifier", RequestHeaderModifier => "RequestHeaderModifier", RequestMirror => "RequestMirror", ExtensionRef => "ExtensionRef"]);
+
+/// The Gateway API type `GRPCRouteMatch` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRouteMatch>
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct GrpcRouteMatch {
+    /// `headers` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRouteMatch-headers>.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<GrpcHeaderMatch>,
+    /// `method` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRouteMatch-method>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<GrpcMethodMatch>,
+}
+
+impl crate::de::FromValue for GrpcRouteMatch {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["lifetimeType"];
+        const FIELDS: &[&str] = &["headers", "method"];
         let m = d.object(v, FIELDS)?;
-        let lifetime_type = d.opt(m, "lifetimeType");
+        let headers = d.many(m, "headers");
+        let method = d.opt(m, "method");
         Some(Self {
-            lifetime_type: lifetime_type?,
+            headers: headers?,
+            method: method?,
         })
     }
 }
 
-crate::impl_deserialize_via_value!(GrpcRouteSpecRulesSessionPersistenceCookieConfig);
+crate::impl_deserialize_via_value!(GrpcRouteMatch);
 
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.sessionPersistence.cookieConfig.lifetimeType` (`gateway.networking.k8s.io`).
+/// The Gateway API type `GRPCRouteRule` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GrpcRouteSpecRulesSessionPersistenceCookieConfigLifetimeType {
-    /// `Permanent` on the wire.
-    #[default]
-    Permanent,
-    /// `Session` on the wire.
-    Session,
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRouteRule>
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct GrpcRouteRule {
+    /// `backendRefs` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRouteRule-backend_refs>.
+    #[serde(rename = "backendRefs", skip_serializing_if = "Vec::is_empty")]
+    pub backend_refs: Vec<GrpcBackendRef>,
+    /// `filters` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRouteRule-filters>.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<GrpcRouteFilter>,
+    /// `matches` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRouteRule-matches>.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub matches: Vec<GrpcRouteMatch>,
+    /// `name` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRouteRule-name>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `sessionPersistence` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRouteRule-session_persistence>.
+    #[serde(rename = "sessionPersistence", skip_serializing_if = "Option::is_none")]
+    pub session_persistence: Option<crate::gateway_api::common::SessionPersistence>,
 }
 
-crate::string_enum!(GrpcRouteSpecRulesSessionPersistenceCookieConfigLifetimeType, [Permanent => "Permanent", Session => "Session"]);
+impl crate::de::FromValue for GrpcRouteRule {
+    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
+        const FIELDS: &[&str] = &[
+            "backendRefs",
+            "filters",
+            "matches",
+            "name",
+            "sessionPersistence",
+        ];
+        let m = d.object(v, FIELDS)?;
+        let backend_refs = d.many(m, "backendRefs");
+        let filters = d.many(m, "filters");
+        let matches = d.many(m, "matches");
+        let name = d.opt(m, "name");
+        let session_persistence = d.opt(m, "sessionPersistence");
+        Some(Self {
+            backend_refs: backend_refs?,
+            filters: filters?,
+            matches: matches?,
+            name: name?,
+            session_persistence: session_persistence?,
+        })
+    }
+}
 
-/// Part of a Gateway API `GRPCRoute` at `spec.rules.sessionPersistence.type` (`gateway.networking.k8s.io`).
+crate::impl_deserialize_via_value!(GrpcRouteRule);
+
+/// The `spec` of a Gateway API [`GRPCRoute`](crate::gateway_api::v1::GrpcRoute) (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRoute>
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct GrpcRouteSpec {
+    /// `hostnames` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRoute-hostnames>.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hostnames: Vec<String>,
+    /// `parentRefs` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRoute-parent_refs>.
+    #[serde(rename = "parentRefs", skip_serializing_if = "Vec::is_empty")]
+    pub parent_refs: Vec<crate::gateway_api::common::ParentReference>,
+    /// `rules` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRoute-rules>.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<GrpcRouteRule>,
+    /// `useDefaultGateways` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCRoute-use_default_gateways>.
+    #[serde(rename = "useDefaultGateways", skip_serializing_if = "Option::is_none")]
+    pub use_default_gateways: Option<crate::gateway_api::common::GatewayDefaultScope>,
+}
+
+impl crate::de::FromValue for GrpcRouteSpec {
+    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
+        const FIELDS: &[&str] = &["hostnames", "parentRefs", "rules", "useDefaultGateways"];
+        let m = d.object(v, FIELDS)?;
+        let hostnames = d.many(m, "hostnames");
+        let parent_refs = d.many(m, "parentRefs");
+        let rules = d.many(m, "rules");
+        let use_default_gateways = d.opt(m, "useDefaultGateways");
+        Some(Self {
+            hostnames: hostnames?,
+            parent_refs: parent_refs?,
+            rules: rules?,
+            use_default_gateways: use_default_gateways?,
+        })
+    }
+}
+
+crate::impl_deserialize_via_value!(GrpcRouteSpec);
+
+/// The Gateway API type `HTTPHeader` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPHeader>
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct HttpHeader {
+    /// `name` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPHeader-name>.
+    pub name: String,
+    /// `value` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPHeader-value>.
+    pub value: String,
+}
+
+impl crate::de::FromValue for HttpHeader {
+    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
+        const FIELDS: &[&str] = &["name", "value"];
+        let m = d.object(v, FIELDS)?;
+        let name = d.req(m, "name");
+        let value = d.req(m, "value");
+        Some(Self {
+            name: name?,
+            value: value?,
+        })
+    }
+}
+
+crate::impl_deserialize_via_value!(HttpHeader);
+
+/// The Gateway API type `SessionPersistenceType` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#SessionPersistenceType>
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GrpcRouteSpecRulesSessionPersistenceType {
+pub enum SessionPersistenceType {
     /// `Cookie` on the wire.
     #[default]
     Cookie,
@@ -1167,18 +458,4 @@ pub enum GrpcRouteSpecRulesSessionPersistenceType {
     Header,
 }
 
-crate::string_enum!(GrpcRouteSpecRulesSessionPersistenceType, [Cookie => "Cookie", Header => "Header"]);
-
-/// Part of a Gateway API `GRPCRoute` at `spec.useDefaultGateways` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GrpcRouteSpecUseDefaultGateways {
-    /// `All` on the wire.
-    #[default]
-    All,
-    /// `None` on the wire.
-    None,
-}
-
-crate::string_enum!(GrpcRouteSpecUseDefaultGateways, [All => "All", None => "None"]);
+crate::string_enum!(SessionPersistenceType, [Cookie => "Cookie", Header => "Header"]);

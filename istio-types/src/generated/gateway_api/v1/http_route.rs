@@ -17,180 +17,130 @@ plural: "httproutes",
 spec_required: true,
 }
 
-/// The `spec` of a Gateway API [`HTTPRoute`](crate::gateway_api::v1::HttpRoute) (`gateway.networking.k8s.io`).
+/// The Gateway API type `ForwardBodyConfig` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRoute>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#ForwardBodyConfig>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpec {
-    /// `hostnames` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRoute-hostnames>.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub hostnames: Vec<String>,
-    /// `parentRefs` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRoute-parent_refs>.
-    #[serde(rename = "parentRefs", skip_serializing_if = "Vec::is_empty")]
-    pub parent_refs: Vec<HttpRouteSpecParentRefs>,
-    /// `rules` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRoute-rules>.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub rules: Vec<HttpRouteSpecRules>,
-    /// `useDefaultGateways` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRoute-use_default_gateways>.
-    #[serde(rename = "useDefaultGateways", skip_serializing_if = "Option::is_none")]
-    pub use_default_gateways: Option<HttpRouteSpecUseDefaultGateways>,
+pub struct ForwardBodyConfig {
+    /// `maxSize` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#ForwardBodyConfig-max_size>.
+    #[serde(rename = "maxSize", skip_serializing_if = "Option::is_none")]
+    pub max_size: Option<i64>,
 }
 
-impl crate::de::FromValue for HttpRouteSpec {
+impl crate::de::FromValue for ForwardBodyConfig {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["hostnames", "parentRefs", "rules", "useDefaultGateways"];
+        const FIELDS: &[&str] = &["maxSize"];
         let m = d.object(v, FIELDS)?;
-        let hostnames = d.many(m, "hostnames");
-        let parent_refs = d.many(m, "parentRefs");
-        let rules = d.many_min(m, "rules", 1);
-        let use_default_gateways = d.opt(m, "useDefaultGateways");
+        let max_size = d.opt(m, "maxSize");
         Some(Self {
-            hostnames: hostnames?,
-            parent_refs: parent_refs?,
-            rules: rules?,
-            use_default_gateways: use_default_gateways?,
+            max_size: max_size?,
         })
     }
 }
 
-crate::impl_deserialize_via_value!(HttpRouteSpec);
+crate::impl_deserialize_via_value!(ForwardBodyConfig);
 
-/// Part of a Gateway API `HTTPRoute` at `spec.parentRefs` (`gateway.networking.k8s.io`).
+/// The Gateway API type `GRPCAuthConfig` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCAuthConfig>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecParentRefs {
-    /// `group` (optional).
+pub struct GrpcAuthConfig {
+    /// `allowedHeaders` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#GRPCAuthConfig-allowed_headers>.
+    #[serde(rename = "allowedHeaders", skip_serializing_if = "Vec::is_empty")]
+    pub allowed_headers: Vec<String>,
+}
+
+impl crate::de::FromValue for GrpcAuthConfig {
+    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
+        const FIELDS: &[&str] = &["allowedHeaders"];
+        let m = d.object(v, FIELDS)?;
+        let allowed_headers = d.many(m, "allowedHeaders");
+        Some(Self {
+            allowed_headers: allowed_headers?,
+        })
+    }
+}
+
+crate::impl_deserialize_via_value!(GrpcAuthConfig);
+
+/// The Gateway API type `HeaderMatchType` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HeaderMatchType>
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HeaderMatchType {
+    /// `Exact` on the wire.
+    #[default]
+    Exact,
+    /// `RegularExpression` on the wire.
+    RegularExpression,
+}
+
+crate::string_enum!(HeaderMatchType, [Exact => "Exact", RegularExpression => "RegularExpression"]);
+
+/// The Gateway API type `HTTPAuthConfig` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPAuthConfig>
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct HttpAuthConfig {
+    /// `allowedHeaders` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPAuthConfig-allowed_headers>.
+    #[serde(rename = "allowedHeaders", skip_serializing_if = "Vec::is_empty")]
+    pub allowed_headers: Vec<String>,
+    /// `allowedResponseHeaders` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPAuthConfig-allowed_response_headers>.
+    #[serde(
+        rename = "allowedResponseHeaders",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub allowed_response_headers: Vec<String>,
+    /// `path` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPAuthConfig-path>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+impl crate::de::FromValue for HttpAuthConfig {
+    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
+        const FIELDS: &[&str] = &["allowedHeaders", "allowedResponseHeaders", "path"];
+        let m = d.object(v, FIELDS)?;
+        let allowed_headers = d.many(m, "allowedHeaders");
+        let allowed_response_headers = d.many(m, "allowedResponseHeaders");
+        let path = d.opt(m, "path");
+        Some(Self {
+            allowed_headers: allowed_headers?,
+            allowed_response_headers: allowed_response_headers?,
+            path: path?,
+        })
+    }
+}
+
+crate::impl_deserialize_via_value!(HttpAuthConfig);
+
+/// The Gateway API type `HTTPBackendRef` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPBackendRef>
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct HttpBackendRef {
+    /// `filters` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPBackendRef-filters>.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<HttpRouteFilter>,
+    /// `group` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPBackendRef-group>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
-    /// `kind` (optional).
+    /// `kind` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPBackendRef-kind>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
-    /// `name` (required).
+    /// `name` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPBackendRef-name>.
     pub name: String,
-    /// `namespace` (optional).
+    /// `namespace` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPBackendRef-namespace>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    /// `port` (optional).
+    /// `port` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPBackendRef-port>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<i32>,
-    /// `sectionName` (optional).
-    #[serde(rename = "sectionName", skip_serializing_if = "Option::is_none")]
-    pub section_name: Option<String>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecParentRefs {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name", "namespace", "port", "sectionName"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.opt(m, "group");
-        let kind = d.opt(m, "kind");
-        let name = d.req(m, "name");
-        let namespace = d.opt(m, "namespace");
-        let port = d.opt(m, "port");
-        let section_name = d.opt(m, "sectionName");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-            namespace: namespace?,
-            port: port?,
-            section_name: section_name?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecParentRefs);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRules {
-    /// `backendRefs` (optional; empty when absent).
-    #[serde(rename = "backendRefs", skip_serializing_if = "Vec::is_empty")]
-    pub backend_refs: Vec<HttpRouteSpecRulesBackendRefs>,
-    /// `filters` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub filters: Vec<HttpRouteSpecRulesFilters>,
-    /// `matches` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub matches: Vec<HttpRouteSpecRulesMatches>,
-    /// `name` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// `retry` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry: Option<HttpRouteSpecRulesRetry>,
-    /// `sessionPersistence` (optional).
-    #[serde(rename = "sessionPersistence", skip_serializing_if = "Option::is_none")]
-    pub session_persistence: Option<HttpRouteSpecRulesSessionPersistence>,
-    /// `timeouts` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub timeouts: Option<HttpRouteSpecRulesTimeouts>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRules {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &[
-            "backendRefs",
-            "filters",
-            "matches",
-            "name",
-            "retry",
-            "sessionPersistence",
-            "timeouts",
-        ];
-        let m = d.object(v, FIELDS)?;
-        let backend_refs = d.many(m, "backendRefs");
-        let filters = d.many(m, "filters");
-        let matches = d.many(m, "matches");
-        let name = d.opt(m, "name");
-        let retry = d.opt(m, "retry");
-        let session_persistence = d.opt(m, "sessionPersistence");
-        let timeouts = d.opt(m, "timeouts");
-        Some(Self {
-            backend_refs: backend_refs?,
-            filters: filters?,
-            matches: matches?,
-            name: name?,
-            retry: retry?,
-            session_persistence: session_persistence?,
-            timeouts: timeouts?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRules);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesBackendRefs {
-    /// `filters` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub filters: Vec<HttpRouteSpecRulesBackendRefsFilters>,
-    /// `group` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// `kind` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// `name` (required).
-    pub name: String,
-    /// `namespace` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// `port` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<i32>,
-    /// `weight` (optional).
+    /// `weight` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPBackendRef-weight>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weight: Option<i32>,
 }
 
-impl crate::de::FromValue for HttpRouteSpecRulesBackendRefs {
+impl crate::de::FromValue for HttpBackendRef {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
         const FIELDS: &[&str] = &[
             "filters",
@@ -221,113 +171,34 @@ impl crate::de::FromValue for HttpRouteSpecRulesBackendRefs {
     }
 }
 
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesBackendRefs);
+crate::impl_deserialize_via_value!(HttpBackendRef);
 
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters` (`gateway.networking.k8s.io`).
+/// The Gateway API type `HTTPCorsFilter` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPCorsFilter>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesBackendRefsFilters {
-    /// `cors` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cors: Option<HttpRouteSpecRulesBackendRefsFiltersCors>,
-    /// `extensionRef` (optional).
-    #[serde(rename = "extensionRef", skip_serializing_if = "Option::is_none")]
-    pub extension_ref: Option<HttpRouteSpecRulesBackendRefsFiltersExtensionRef>,
-    /// `externalAuth` (optional).
-    #[serde(rename = "externalAuth", skip_serializing_if = "Option::is_none")]
-    pub external_auth: Option<HttpRouteSpecRulesBackendRefsFiltersExternalAuth>,
-    /// `requestHeaderModifier` (optional).
-    #[serde(
-        rename = "requestHeaderModifier",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub request_header_modifier: Option<HttpRouteSpecRulesBackendRefsFiltersRequestHeaderModifier>,
-    /// `requestMirror` (optional).
-    #[serde(rename = "requestMirror", skip_serializing_if = "Option::is_none")]
-    pub request_mirror: Option<HttpRouteSpecRulesBackendRefsFiltersRequestMirror>,
-    /// `requestRedirect` (optional).
-    #[serde(rename = "requestRedirect", skip_serializing_if = "Option::is_none")]
-    pub request_redirect: Option<HttpRouteSpecRulesBackendRefsFiltersRequestRedirect>,
-    /// `responseHeaderModifier` (optional).
-    #[serde(
-        rename = "responseHeaderModifier",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub response_header_modifier:
-        Option<HttpRouteSpecRulesBackendRefsFiltersResponseHeaderModifier>,
-    /// `type` (required).
-    pub r#type: HttpRouteSpecRulesBackendRefsFiltersType,
-    /// `urlRewrite` (optional).
-    #[serde(rename = "urlRewrite", skip_serializing_if = "Option::is_none")]
-    pub url_rewrite: Option<HttpRouteSpecRulesBackendRefsFiltersUrlRewrite>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFilters {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &[
-            "cors",
-            "extensionRef",
-            "externalAuth",
-            "requestHeaderModifier",
-            "requestMirror",
-            "requestRedirect",
-            "responseHeaderModifier",
-            "type",
-            "urlRewrite",
-        ];
-        let m = d.object(v, FIELDS)?;
-        let cors = d.opt(m, "cors");
-        let extension_ref = d.opt(m, "extensionRef");
-        let external_auth = d.opt(m, "externalAuth");
-        let request_header_modifier = d.opt(m, "requestHeaderModifier");
-        let request_mirror = d.opt(m, "requestMirror");
-        let request_redirect = d.opt(m, "requestRedirect");
-        let response_header_modifier = d.opt(m, "responseHeaderModifier");
-        let r#type = d.req(m, "type");
-        let url_rewrite = d.opt(m, "urlRewrite");
-        Some(Self {
-            cors: cors?,
-            extension_ref: extension_ref?,
-            external_auth: external_auth?,
-            request_header_modifier: request_header_modifier?,
-            request_mirror: request_mirror?,
-            request_redirect: request_redirect?,
-            response_header_modifier: response_header_modifier?,
-            r#type: r#type?,
-            url_rewrite: url_rewrite?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesBackendRefsFilters);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.cors` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesBackendRefsFiltersCors {
-    /// `allowCredentials` (optional).
+pub struct HttpCorsFilter {
+    /// `allowCredentials` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPCorsFilter-allow_credentials>.
     #[serde(rename = "allowCredentials", skip_serializing_if = "Option::is_none")]
     pub allow_credentials: Option<bool>,
-    /// `allowHeaders` (optional; empty when absent).
+    /// `allowHeaders` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPCorsFilter-allow_headers>.
     #[serde(rename = "allowHeaders", skip_serializing_if = "Vec::is_empty")]
     pub allow_headers: Vec<String>,
-    /// `allowMethods` (optional; empty when absent).
+    /// `allowMethods` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPCorsFilter-allow_methods>.
     #[serde(rename = "allowMethods", skip_serializing_if = "Vec::is_empty")]
-    pub allow_methods: Vec<HttpRouteSpecRulesBackendRefsFiltersCorsAllowMethods>,
-    /// `allowOrigins` (optional; empty when absent).
+    pub allow_methods: Vec<HttpMethodWithWildcard>,
+    /// `allowOrigins` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPCorsFilter-allow_origins>.
     #[serde(rename = "allowOrigins", skip_serializing_if = "Vec::is_empty")]
     pub allow_origins: Vec<String>,
-    /// `exposeHeaders` (optional; empty when absent).
+    /// `exposeHeaders` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPCorsFilter-expose_headers>.
     #[serde(rename = "exposeHeaders", skip_serializing_if = "Vec::is_empty")]
     pub expose_headers: Vec<String>,
-    /// `maxAge` (optional).
+    /// `maxAge` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPCorsFilter-max_age>.
     #[serde(rename = "maxAge", skip_serializing_if = "Option::is_none")]
     pub max_age: Option<i32>,
 }
 
-impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFiltersCors {
+impl crate::de::FromValue for HttpCorsFilter {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
         const FIELDS: &[&str] = &[
             "allowCredentials",
@@ -355,13 +226,114 @@ impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFiltersCors {
     }
 }
 
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesBackendRefsFiltersCors);
+crate::impl_deserialize_via_value!(HttpCorsFilter);
 
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.cors.allowMethods` (`gateway.networking.k8s.io`).
+/// The Gateway API type `HTTPExternalAuthFilter` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPExternalAuthFilter>
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct HttpExternalAuthFilter {
+    /// `backendRef` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPExternalAuthFilter-backend_ref>.
+    #[serde(rename = "backendRef")]
+    pub backend_ref: crate::gateway_api::common::BackendObjectReference,
+    /// `forwardBody` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPExternalAuthFilter-forward_body>.
+    #[serde(rename = "forwardBody", skip_serializing_if = "Option::is_none")]
+    pub forward_body: Option<ForwardBodyConfig>,
+    /// `grpc` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPExternalAuthFilter-grpc>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grpc: Option<GrpcAuthConfig>,
+    /// `http` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPExternalAuthFilter-http>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpAuthConfig>,
+    /// `protocol` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPExternalAuthFilter-protocol>.
+    pub protocol: HttpRouteExternalAuthProtocol,
+}
+
+impl crate::de::FromValue for HttpExternalAuthFilter {
+    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
+        const FIELDS: &[&str] = &["backendRef", "forwardBody", "grpc", "http", "protocol"];
+        let m = d.object(v, FIELDS)?;
+        let backend_ref = d.req(m, "backendRef");
+        let forward_body = d.opt(m, "forwardBody");
+        let grpc = d.opt(m, "grpc");
+        let http = d.opt(m, "http");
+        let protocol = d.req(m, "protocol");
+        Some(Self {
+            backend_ref: backend_ref?,
+            forward_body: forward_body?,
+            grpc: grpc?,
+            http: http?,
+            protocol: protocol?,
+        })
+    }
+}
+
+crate::impl_deserialize_via_value!(HttpExternalAuthFilter);
+
+/// The Gateway API type `HTTPHeaderMatch` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPHeaderMatch>
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct HttpHeaderMatch {
+    /// `name` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPHeaderMatch-name>.
+    pub name: String,
+    /// `type` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPHeaderMatch-type>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<HeaderMatchType>,
+    /// `value` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPHeaderMatch-value>.
+    pub value: String,
+}
+
+impl crate::de::FromValue for HttpHeaderMatch {
+    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
+        const FIELDS: &[&str] = &["name", "type", "value"];
+        let m = d.object(v, FIELDS)?;
+        let name = d.req(m, "name");
+        let r#type = d.opt(m, "type");
+        let value = d.req(m, "value");
+        Some(Self {
+            name: name?,
+            r#type: r#type?,
+            value: value?,
+        })
+    }
+}
+
+crate::impl_deserialize_via_value!(HttpHeaderMatch);
+
+/// The Gateway API type `HTTPMethod` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPMethod>
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HttpRouteSpecRulesBackendRefsFiltersCorsAllowMethods {
+pub enum HttpMethod {
+    /// `GET` on the wire.
+    #[default]
+    Get,
+    /// `HEAD` on the wire.
+    Head,
+    /// `POST` on the wire.
+    Post,
+    /// `PUT` on the wire.
+    Put,
+    /// `DELETE` on the wire.
+    Delete,
+    /// `CONNECT` on the wire.
+    Connect,
+    /// `OPTIONS` on the wire.
+    Options,
+    /// `TRACE` on the wire.
+    Trace,
+    /// `PATCH` on the wire.
+    Patch,
+}
+
+crate::string_enum!(HttpMethod, [Get => "GET", Head => "HEAD", Post => "POST", Put => "PUT", Delete => "DELETE", Connect => "CONNECT", Options => "OPTIONS", Trace => "TRACE", Patch => "PATCH"]);
+
+/// The Gateway API type `HTTPMethodWithWildcard` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPMethodWithWildcard>
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HttpMethodWithWildcard {
     /// `GET` on the wire.
     #[default]
     Get,
@@ -385,428 +357,136 @@ pub enum HttpRouteSpecRulesBackendRefsFiltersCorsAllowMethods {
     Wildcard,
 }
 
-crate::string_enum!(HttpRouteSpecRulesBackendRefsFiltersCorsAllowMethods, [Get => "GET", Head => "HEAD", Post => "POST", Put => "PUT", Delete => "DELETE", Connect => "CONNECT", Options => "OPTIONS", Trace => "TRACE", Patch => "PATCH", Wildcard => "*"]);
+crate::string_enum!(HttpMethodWithWildcard, [Get => "GET", Head => "HEAD", Post => "POST", Put => "PUT", Delete => "DELETE", Connect => "CONNECT", Options => "OPTIONS", Trace => "TRACE", Patch => "PATCH", Wildcard => "*"]);
 
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.extensionRef` (`gateway.networking.k8s.io`).
+/// The Gateway API type `HTTPPathMatch` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPPathMatch>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesBackendRefsFiltersExtensionRef {
-    /// `group` (required).
-    pub group: String,
-    /// `kind` (required).
-    pub kind: String,
-    /// `name` (required).
-    pub name: String,
+pub struct HttpPathMatch {
+    /// `type` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPPathMatch-type>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<PathMatchType>,
+    /// `value` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPPathMatch-value>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
-impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFiltersExtensionRef {
+impl crate::de::FromValue for HttpPathMatch {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name"];
+        const FIELDS: &[&str] = &["type", "value"];
         let m = d.object(v, FIELDS)?;
-        let group = d.req(m, "group");
-        let kind = d.req(m, "kind");
-        let name = d.req(m, "name");
+        let r#type = d.opt(m, "type");
+        let value = d.opt(m, "value");
         Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
+            r#type: r#type?,
+            value: value?,
         })
     }
 }
 
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesBackendRefsFiltersExtensionRef);
+crate::impl_deserialize_via_value!(HttpPathMatch);
 
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.externalAuth` (`gateway.networking.k8s.io`).
+/// The Gateway API type `HTTPPathModifier` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPPathModifier>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesBackendRefsFiltersExternalAuth {
-    /// `backendRef` (required).
-    #[serde(rename = "backendRef")]
-    pub backend_ref: HttpRouteSpecRulesBackendRefsFiltersExternalAuthBackendRef,
-    /// `forwardBody` (optional).
-    #[serde(rename = "forwardBody", skip_serializing_if = "Option::is_none")]
-    pub forward_body: Option<HttpRouteSpecRulesBackendRefsFiltersExternalAuthForwardBody>,
-    /// `grpc` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub grpc: Option<HttpRouteSpecRulesBackendRefsFiltersExternalAuthGrpc>,
-    /// `http` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub http: Option<HttpRouteSpecRulesBackendRefsFiltersExternalAuthHttp>,
-    /// `protocol` (required).
-    pub protocol: HttpRouteSpecRulesBackendRefsFiltersExternalAuthProtocol,
+pub struct HttpPathModifier {
+    /// `replaceFullPath` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPPathModifier-replace_full_path>.
+    #[serde(rename = "replaceFullPath", skip_serializing_if = "Option::is_none")]
+    pub replace_full_path: Option<String>,
+    /// `replacePrefixMatch` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPPathModifier-replace_prefix_match>.
+    #[serde(rename = "replacePrefixMatch", skip_serializing_if = "Option::is_none")]
+    pub replace_prefix_match: Option<String>,
+    /// `type` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPPathModifier-type>.
+    pub r#type: HttpPathModifierType,
 }
 
-impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFiltersExternalAuth {
+impl crate::de::FromValue for HttpPathModifier {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["backendRef", "forwardBody", "grpc", "http", "protocol"];
+        const FIELDS: &[&str] = &["replaceFullPath", "replacePrefixMatch", "type"];
         let m = d.object(v, FIELDS)?;
-        let backend_ref = d.req(m, "backendRef");
-        let forward_body = d.opt(m, "forwardBody");
-        let grpc = d.opt(m, "grpc");
-        let http = d.opt(m, "http");
-        let protocol = d.req(m, "protocol");
+        let replace_full_path = d.opt(m, "replaceFullPath");
+        let replace_prefix_match = d.opt(m, "replacePrefixMatch");
+        let r#type = d.req(m, "type");
         Some(Self {
-            backend_ref: backend_ref?,
-            forward_body: forward_body?,
-            grpc: grpc?,
-            http: http?,
-            protocol: protocol?,
+            replace_full_path: replace_full_path?,
+            replace_prefix_match: replace_prefix_match?,
+            r#type: r#type?,
         })
     }
 }
 
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesBackendRefsFiltersExternalAuth);
+crate::impl_deserialize_via_value!(HttpPathModifier);
 
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.externalAuth.backendRef` (`gateway.networking.k8s.io`).
+/// The Gateway API type `HTTPPathModifierType` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesBackendRefsFiltersExternalAuthBackendRef {
-    /// `group` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// `kind` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// `name` (required).
-    pub name: String,
-    /// `namespace` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// `port` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<i32>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFiltersExternalAuthBackendRef {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name", "namespace", "port"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.opt(m, "group");
-        let kind = d.opt(m, "kind");
-        let name = d.req(m, "name");
-        let namespace = d.opt(m, "namespace");
-        let port = d.opt(m, "port");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-            namespace: namespace?,
-            port: port?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesBackendRefsFiltersExternalAuthBackendRef);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.externalAuth.forwardBody` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesBackendRefsFiltersExternalAuthForwardBody {
-    /// `maxSize` (optional).
-    #[serde(rename = "maxSize", skip_serializing_if = "Option::is_none")]
-    pub max_size: Option<i64>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFiltersExternalAuthForwardBody {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["maxSize"];
-        let m = d.object(v, FIELDS)?;
-        let max_size = d.opt(m, "maxSize");
-        Some(Self {
-            max_size: max_size?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesBackendRefsFiltersExternalAuthForwardBody);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.externalAuth.grpc` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesBackendRefsFiltersExternalAuthGrpc {
-    /// `allowedHeaders` (optional; empty when absent).
-    #[serde(rename = "allowedHeaders", skip_serializing_if = "Vec::is_empty")]
-    pub allowed_headers: Vec<String>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFiltersExternalAuthGrpc {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["allowedHeaders"];
-        let m = d.object(v, FIELDS)?;
-        let allowed_headers = d.many(m, "allowedHeaders");
-        Some(Self {
-            allowed_headers: allowed_headers?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesBackendRefsFiltersExternalAuthGrpc);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.externalAuth.http` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesBackendRefsFiltersExternalAuthHttp {
-    /// `allowedHeaders` (optional; empty when absent).
-    #[serde(rename = "allowedHeaders", skip_serializing_if = "Vec::is_empty")]
-    pub allowed_headers: Vec<String>,
-    /// `allowedResponseHeaders` (optional; empty when absent).
-    #[serde(
-        rename = "allowedResponseHeaders",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub allowed_response_headers: Vec<String>,
-    /// `path` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFiltersExternalAuthHttp {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["allowedHeaders", "allowedResponseHeaders", "path"];
-        let m = d.object(v, FIELDS)?;
-        let allowed_headers = d.many(m, "allowedHeaders");
-        let allowed_response_headers = d.many(m, "allowedResponseHeaders");
-        let path = d.opt(m, "path");
-        Some(Self {
-            allowed_headers: allowed_headers?,
-            allowed_response_headers: allowed_response_headers?,
-            path: path?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesBackendRefsFiltersExternalAuthHttp);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.externalAuth.protocol` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPPathModifierType>
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HttpRouteSpecRulesBackendRefsFiltersExternalAuthProtocol {
-    /// `HTTP` on the wire.
+pub enum HttpPathModifierType {
+    /// `ReplaceFullPath` on the wire.
     #[default]
-    Http,
-    /// `GRPC` on the wire.
-    Grpc,
+    ReplaceFullPath,
+    /// `ReplacePrefixMatch` on the wire.
+    ReplacePrefixMatch,
 }
 
-crate::string_enum!(HttpRouteSpecRulesBackendRefsFiltersExternalAuthProtocol, [Http => "HTTP", Grpc => "GRPC"]);
+crate::string_enum!(HttpPathModifierType, [ReplaceFullPath => "ReplaceFullPath", ReplacePrefixMatch => "ReplacePrefixMatch"]);
 
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.requestHeaderModifier` (`gateway.networking.k8s.io`).
+/// The Gateway API type `HTTPQueryParamMatch` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPQueryParamMatch>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesBackendRefsFiltersRequestHeaderModifier {
-    /// `add` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub add: Vec<HttpRouteSpecRulesBackendRefsFiltersRequestHeaderModifierAdd>,
-    /// `remove` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub remove: Vec<String>,
-    /// `set` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub set: Vec<HttpRouteSpecRulesBackendRefsFiltersRequestHeaderModifierSet>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFiltersRequestHeaderModifier {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["add", "remove", "set"];
-        let m = d.object(v, FIELDS)?;
-        let add = d.many(m, "add");
-        let remove = d.many(m, "remove");
-        let set = d.many(m, "set");
-        Some(Self {
-            add: add?,
-            remove: remove?,
-            set: set?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesBackendRefsFiltersRequestHeaderModifier);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.requestHeaderModifier.add` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesBackendRefsFiltersRequestHeaderModifierAdd {
-    /// `name` (required).
+pub struct HttpQueryParamMatch {
+    /// `name` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPQueryParamMatch-name>.
     pub name: String,
-    /// `value` (required).
+    /// `type` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPQueryParamMatch-type>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<QueryParamMatchType>,
+    /// `value` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPQueryParamMatch-value>.
     pub value: String,
 }
 
-impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFiltersRequestHeaderModifierAdd {
+impl crate::de::FromValue for HttpQueryParamMatch {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["name", "value"];
+        const FIELDS: &[&str] = &["name", "type", "value"];
         let m = d.object(v, FIELDS)?;
         let name = d.req(m, "name");
+        let r#type = d.opt(m, "type");
         let value = d.req(m, "value");
         Some(Self {
             name: name?,
+            r#type: r#type?,
             value: value?,
         })
     }
 }
 
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesBackendRefsFiltersRequestHeaderModifierAdd);
+crate::impl_deserialize_via_value!(HttpQueryParamMatch);
 
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.requestHeaderModifier.set` (`gateway.networking.k8s.io`).
+/// The Gateway API type `HTTPRequestRedirectFilter` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRequestRedirectFilter>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesBackendRefsFiltersRequestHeaderModifierSet {
-    /// `name` (required).
-    pub name: String,
-    /// `value` (required).
-    pub value: String,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFiltersRequestHeaderModifierSet {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["name", "value"];
-        let m = d.object(v, FIELDS)?;
-        let name = d.req(m, "name");
-        let value = d.req(m, "value");
-        Some(Self {
-            name: name?,
-            value: value?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesBackendRefsFiltersRequestHeaderModifierSet);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.requestMirror` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesBackendRefsFiltersRequestMirror {
-    /// `backendRef` (required).
-    #[serde(rename = "backendRef")]
-    pub backend_ref: HttpRouteSpecRulesBackendRefsFiltersRequestMirrorBackendRef,
-    /// `fraction` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fraction: Option<HttpRouteSpecRulesBackendRefsFiltersRequestMirrorFraction>,
-    /// `percent` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub percent: Option<i32>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFiltersRequestMirror {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["backendRef", "fraction", "percent"];
-        let m = d.object(v, FIELDS)?;
-        let backend_ref = d.req(m, "backendRef");
-        let fraction = d.opt(m, "fraction");
-        let percent = d.opt(m, "percent");
-        Some(Self {
-            backend_ref: backend_ref?,
-            fraction: fraction?,
-            percent: percent?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesBackendRefsFiltersRequestMirror);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.requestMirror.backendRef` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesBackendRefsFiltersRequestMirrorBackendRef {
-    /// `group` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// `kind` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// `name` (required).
-    pub name: String,
-    /// `namespace` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// `port` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<i32>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFiltersRequestMirrorBackendRef {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name", "namespace", "port"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.opt(m, "group");
-        let kind = d.opt(m, "kind");
-        let name = d.req(m, "name");
-        let namespace = d.opt(m, "namespace");
-        let port = d.opt(m, "port");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-            namespace: namespace?,
-            port: port?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesBackendRefsFiltersRequestMirrorBackendRef);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.requestMirror.fraction` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesBackendRefsFiltersRequestMirrorFraction {
-    /// `denominator` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub denominator: Option<i32>,
-    /// `numerator` (required).
-    pub numerator: i32,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFiltersRequestMirrorFraction {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["denominator", "numerator"];
-        let m = d.object(v, FIELDS)?;
-        let denominator = d.opt(m, "denominator");
-        let numerator = d.req(m, "numerator");
-        Some(Self {
-            denominator: denominator?,
-            numerator: numerator?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesBackendRefsFiltersRequestMirrorFraction);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.requestRedirect` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesBackendRefsFiltersRequestRedirect {
-    /// `hostname` (optional).
+pub struct HttpRequestRedirectFilter {
+    /// `hostname` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRequestRedirectFilter-hostname>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
-    /// `path` (optional).
+    /// `path` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRequestRedirectFilter-path>.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<HttpRouteSpecRulesBackendRefsFiltersRequestRedirectPath>,
-    /// `port` (optional).
+    pub path: Option<HttpPathModifier>,
+    /// `port` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRequestRedirectFilter-port>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<i32>,
-    /// `scheme` (optional).
+    /// `scheme` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRequestRedirectFilter-scheme>.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub scheme: Option<HttpRouteSpecRulesBackendRefsFiltersRequestRedirectScheme>,
-    /// `statusCode` (optional).
+    pub scheme: Option<HttpRequestRedirectFilterScheme>,
+    /// `statusCode` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRequestRedirectFilter-status_code>.
     #[serde(rename = "statusCode", skip_serializing_if = "Option::is_none")]
     pub status_code: Option<i64>,
 }
 
-impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFiltersRequestRedirect {
+impl crate::de::FromValue for HttpRequestRedirectFilter {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
         const FIELDS: &[&str] = &["hostname", "path", "port", "scheme", "statusCode"];
         let m = d.object(v, FIELDS)?;
@@ -825,59 +505,13 @@ impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFiltersRequestRedirec
     }
 }
 
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesBackendRefsFiltersRequestRedirect);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.requestRedirect.path` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesBackendRefsFiltersRequestRedirectPath {
-    /// `replaceFullPath` (optional).
-    #[serde(rename = "replaceFullPath", skip_serializing_if = "Option::is_none")]
-    pub replace_full_path: Option<String>,
-    /// `replacePrefixMatch` (optional).
-    #[serde(rename = "replacePrefixMatch", skip_serializing_if = "Option::is_none")]
-    pub replace_prefix_match: Option<String>,
-    /// `type` (required).
-    pub r#type: HttpRouteSpecRulesBackendRefsFiltersRequestRedirectPathType,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFiltersRequestRedirectPath {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["replaceFullPath", "replacePrefixMatch", "type"];
-        let m = d.object(v, FIELDS)?;
-        let replace_full_path = d.opt(m, "replaceFullPath");
-        let replace_prefix_match = d.opt(m, "replacePrefixMatch");
-        let r#type = d.req(m, "type");
-        Some(Self {
-            replace_full_path: replace_full_path?,
-            replace_prefix_match: replace_prefix_match?,
-            r#type: r#type?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesBackendRefsFiltersRequestRedirectPath);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.requestRedirect.path.type` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HttpRouteSpecRulesBackendRefsFiltersRequestRedirectPathType {
-    /// `ReplaceFullPath` on the wire.
-    #[default]
-    ReplaceFullPath,
-    /// `ReplacePrefixMatch` on the wire.
-    ReplacePrefixMatch,
-}
-
-crate::string_enum!(HttpRouteSpecRulesBackendRefsFiltersRequestRedirectPathType, [ReplaceFullPath => "ReplaceFullPath", ReplacePrefixMatch => "ReplacePrefixMatch"]);
+crate::impl_deserialize_via_value!(HttpRequestRedirectFilter);
 
 /// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.requestRedirect.scheme` (`gateway.networking.k8s.io`).
 ///
 /// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HttpRouteSpecRulesBackendRefsFiltersRequestRedirectScheme {
+pub enum HttpRequestRedirectFilterScheme {
     /// `http` on the wire.
     #[default]
     Http,
@@ -885,233 +519,62 @@ pub enum HttpRouteSpecRulesBackendRefsFiltersRequestRedirectScheme {
     Https,
 }
 
-crate::string_enum!(HttpRouteSpecRulesBackendRefsFiltersRequestRedirectScheme, [Http => "http", Https => "https"]);
+crate::string_enum!(HttpRequestRedirectFilterScheme, [Http => "http", Https => "https"]);
 
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.responseHeaderModifier` (`gateway.networking.k8s.io`).
+/// The Gateway API type `HTTPRouteExternalAuthProtocol` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesBackendRefsFiltersResponseHeaderModifier {
-    /// `add` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub add: Vec<HttpRouteSpecRulesBackendRefsFiltersResponseHeaderModifierAdd>,
-    /// `remove` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub remove: Vec<String>,
-    /// `set` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub set: Vec<HttpRouteSpecRulesBackendRefsFiltersResponseHeaderModifierSet>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFiltersResponseHeaderModifier {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["add", "remove", "set"];
-        let m = d.object(v, FIELDS)?;
-        let add = d.many(m, "add");
-        let remove = d.many(m, "remove");
-        let set = d.many(m, "set");
-        Some(Self {
-            add: add?,
-            remove: remove?,
-            set: set?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesBackendRefsFiltersResponseHeaderModifier);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.responseHeaderModifier.add` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesBackendRefsFiltersResponseHeaderModifierAdd {
-    /// `name` (required).
-    pub name: String,
-    /// `value` (required).
-    pub value: String,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFiltersResponseHeaderModifierAdd {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["name", "value"];
-        let m = d.object(v, FIELDS)?;
-        let name = d.req(m, "name");
-        let value = d.req(m, "value");
-        Some(Self {
-            name: name?,
-            value: value?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesBackendRefsFiltersResponseHeaderModifierAdd);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.responseHeaderModifier.set` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesBackendRefsFiltersResponseHeaderModifierSet {
-    /// `name` (required).
-    pub name: String,
-    /// `value` (required).
-    pub value: String,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFiltersResponseHeaderModifierSet {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["name", "value"];
-        let m = d.object(v, FIELDS)?;
-        let name = d.req(m, "name");
-        let value = d.req(m, "value");
-        Some(Self {
-            name: name?,
-            value: value?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesBackendRefsFiltersResponseHeaderModifierSet);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.type` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteExternalAuthProtocol>
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HttpRouteSpecRulesBackendRefsFiltersType {
-    /// `RequestHeaderModifier` on the wire.
+pub enum HttpRouteExternalAuthProtocol {
+    /// `HTTP` on the wire.
     #[default]
-    RequestHeaderModifier,
-    /// `ResponseHeaderModifier` on the wire.
-    ResponseHeaderModifier,
-    /// `RequestMirror` on the wire.
-    RequestMirror,
-    /// `RequestRedirect` on the wire.
-    RequestRedirect,
-    /// `URLRewrite` on the wire.
-    UrlRewrite,
-    /// `ExtensionRef` on the wire.
-    ExtensionRef,
-    /// `CORS` on the wire.
-    Cors,
-    /// `ExternalAuth` on the wire.
-    ExternalAuth,
+    Http,
+    /// `GRPC` on the wire.
+    Grpc,
 }
 
-crate::string_enum!(HttpRouteSpecRulesBackendRefsFiltersType, [RequestHeaderModifier => "RequestHeaderModifier", ResponseHeaderModifier => "ResponseHeaderModifier", RequestMirror => "RequestMirror", RequestRedirect => "RequestRedirect", UrlRewrite => "URLRewrite", ExtensionRef => "ExtensionRef", Cors => "CORS", ExternalAuth => "ExternalAuth"]);
+crate::string_enum!(HttpRouteExternalAuthProtocol, [Http => "HTTP", Grpc => "GRPC"]);
 
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.urlRewrite` (`gateway.networking.k8s.io`).
+/// The Gateway API type `HTTPRouteFilter` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteFilter>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesBackendRefsFiltersUrlRewrite {
-    /// `hostname` (optional).
+pub struct HttpRouteFilter {
+    /// `cors` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteFilter-cors>.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// `path` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<HttpRouteSpecRulesBackendRefsFiltersUrlRewritePath>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFiltersUrlRewrite {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["hostname", "path"];
-        let m = d.object(v, FIELDS)?;
-        let hostname = d.opt(m, "hostname");
-        let path = d.opt(m, "path");
-        Some(Self {
-            hostname: hostname?,
-            path: path?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesBackendRefsFiltersUrlRewrite);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.urlRewrite.path` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesBackendRefsFiltersUrlRewritePath {
-    /// `replaceFullPath` (optional).
-    #[serde(rename = "replaceFullPath", skip_serializing_if = "Option::is_none")]
-    pub replace_full_path: Option<String>,
-    /// `replacePrefixMatch` (optional).
-    #[serde(rename = "replacePrefixMatch", skip_serializing_if = "Option::is_none")]
-    pub replace_prefix_match: Option<String>,
-    /// `type` (required).
-    pub r#type: HttpRouteSpecRulesBackendRefsFiltersUrlRewritePathType,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesBackendRefsFiltersUrlRewritePath {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["replaceFullPath", "replacePrefixMatch", "type"];
-        let m = d.object(v, FIELDS)?;
-        let replace_full_path = d.opt(m, "replaceFullPath");
-        let replace_prefix_match = d.opt(m, "replacePrefixMatch");
-        let r#type = d.req(m, "type");
-        Some(Self {
-            replace_full_path: replace_full_path?,
-            replace_prefix_match: replace_prefix_match?,
-            r#type: r#type?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesBackendRefsFiltersUrlRewritePath);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.backendRefs.filters.urlRewrite.path.type` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HttpRouteSpecRulesBackendRefsFiltersUrlRewritePathType {
-    /// `ReplaceFullPath` on the wire.
-    #[default]
-    ReplaceFullPath,
-    /// `ReplacePrefixMatch` on the wire.
-    ReplacePrefixMatch,
-}
-
-crate::string_enum!(HttpRouteSpecRulesBackendRefsFiltersUrlRewritePathType, [ReplaceFullPath => "ReplaceFullPath", ReplacePrefixMatch => "ReplacePrefixMatch"]);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesFilters {
-    /// `cors` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cors: Option<HttpRouteSpecRulesFiltersCors>,
-    /// `extensionRef` (optional).
+    pub cors: Option<HttpCorsFilter>,
+    /// `extensionRef` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteFilter-extension_ref>.
     #[serde(rename = "extensionRef", skip_serializing_if = "Option::is_none")]
-    pub extension_ref: Option<HttpRouteSpecRulesFiltersExtensionRef>,
-    /// `externalAuth` (optional).
+    pub extension_ref: Option<crate::gateway_api::common::LocalObjectReference>,
+    /// `externalAuth` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteFilter-external_auth>.
     #[serde(rename = "externalAuth", skip_serializing_if = "Option::is_none")]
-    pub external_auth: Option<HttpRouteSpecRulesFiltersExternalAuth>,
-    /// `requestHeaderModifier` (optional).
+    pub external_auth: Option<HttpExternalAuthFilter>,
+    /// `requestHeaderModifier` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteFilter-request_header_modifier>.
     #[serde(
         rename = "requestHeaderModifier",
         skip_serializing_if = "Option::is_none"
     )]
-    pub request_header_modifier: Option<HttpRouteSpecRulesFiltersRequestHeaderModifier>,
-    /// `requestMirror` (optional).
+    pub request_header_modifier: Option<crate::gateway_api::common::HttpHeaderFilter>,
+    /// `requestMirror` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteFilter-request_mirror>.
     #[serde(rename = "requestMirror", skip_serializing_if = "Option::is_none")]
-    pub request_mirror: Option<HttpRouteSpecRulesFiltersRequestMirror>,
-    /// `requestRedirect` (optional).
+    pub request_mirror: Option<crate::gateway_api::common::HttpRequestMirrorFilter>,
+    /// `requestRedirect` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteFilter-request_redirect>.
     #[serde(rename = "requestRedirect", skip_serializing_if = "Option::is_none")]
-    pub request_redirect: Option<HttpRouteSpecRulesFiltersRequestRedirect>,
-    /// `responseHeaderModifier` (optional).
+    pub request_redirect: Option<HttpRequestRedirectFilter>,
+    /// `responseHeaderModifier` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteFilter-response_header_modifier>.
     #[serde(
         rename = "responseHeaderModifier",
         skip_serializing_if = "Option::is_none"
     )]
-    pub response_header_modifier: Option<HttpRouteSpecRulesFiltersResponseHeaderModifier>,
-    /// `type` (required).
-    pub r#type: HttpRouteSpecRulesFiltersType,
-    /// `urlRewrite` (optional).
+    pub response_header_modifier: Option<crate::gateway_api::common::HttpHeaderFilter>,
+    /// `type` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteFilter-type>.
+    pub r#type: HttpRouteFilterType,
+    /// `urlRewrite` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteFilter-url_rewrite>.
     #[serde(rename = "urlRewrite", skip_serializing_if = "Option::is_none")]
-    pub url_rewrite: Option<HttpRouteSpecRulesFiltersUrlRewrite>,
+    pub url_rewrite: Option<HttpUrlRewriteFilter>,
 }
 
-impl crate::de::FromValue for HttpRouteSpecRulesFilters {
+impl crate::de::FromValue for HttpRouteFilter {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
         const FIELDS: &[&str] = &[
             "cors",
@@ -1148,683 +611,13 @@ impl crate::de::FromValue for HttpRouteSpecRulesFilters {
     }
 }
 
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesFilters);
+crate::impl_deserialize_via_value!(HttpRouteFilter);
 
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.cors` (`gateway.networking.k8s.io`).
+/// The Gateway API type `HTTPRouteFilterType` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesFiltersCors {
-    /// `allowCredentials` (optional).
-    #[serde(rename = "allowCredentials", skip_serializing_if = "Option::is_none")]
-    pub allow_credentials: Option<bool>,
-    /// `allowHeaders` (optional; empty when absent).
-    #[serde(rename = "allowHeaders", skip_serializing_if = "Vec::is_empty")]
-    pub allow_headers: Vec<String>,
-    /// `allowMethods` (optional; empty when absent).
-    #[serde(rename = "allowMethods", skip_serializing_if = "Vec::is_empty")]
-    pub allow_methods: Vec<HttpRouteSpecRulesFiltersCorsAllowMethods>,
-    /// `allowOrigins` (optional; empty when absent).
-    #[serde(rename = "allowOrigins", skip_serializing_if = "Vec::is_empty")]
-    pub allow_origins: Vec<String>,
-    /// `exposeHeaders` (optional; empty when absent).
-    #[serde(rename = "exposeHeaders", skip_serializing_if = "Vec::is_empty")]
-    pub expose_headers: Vec<String>,
-    /// `maxAge` (optional).
-    #[serde(rename = "maxAge", skip_serializing_if = "Option::is_none")]
-    pub max_age: Option<i32>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesFiltersCors {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &[
-            "allowCredentials",
-            "allowHeaders",
-            "allowMethods",
-            "allowOrigins",
-            "exposeHeaders",
-            "maxAge",
-        ];
-        let m = d.object(v, FIELDS)?;
-        let allow_credentials = d.opt(m, "allowCredentials");
-        let allow_headers = d.many(m, "allowHeaders");
-        let allow_methods = d.many(m, "allowMethods");
-        let allow_origins = d.many(m, "allowOrigins");
-        let expose_headers = d.many(m, "exposeHeaders");
-        let max_age = d.opt(m, "maxAge");
-        Some(Self {
-            allow_credentials: allow_credentials?,
-            allow_headers: allow_headers?,
-            allow_methods: allow_methods?,
-            allow_origins: allow_origins?,
-            expose_headers: expose_headers?,
-            max_age: max_age?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesFiltersCors);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.cors.allowMethods` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteFilterType>
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HttpRouteSpecRulesFiltersCorsAllowMethods {
-    /// `GET` on the wire.
-    #[default]
-    Get,
-    /// `HEAD` on the wire.
-    Head,
-    /// `POST` on the wire.
-    Post,
-    /// `PUT` on the wire.
-    Put,
-    /// `DELETE` on the wire.
-    Delete,
-    /// `CONNECT` on the wire.
-    Connect,
-    /// `OPTIONS` on the wire.
-    Options,
-    /// `TRACE` on the wire.
-    Trace,
-    /// `PATCH` on the wire.
-    Patch,
-    /// `*` on the wire.
-    Wildcard,
-}
-
-crate::string_enum!(HttpRouteSpecRulesFiltersCorsAllowMethods, [Get => "GET", Head => "HEAD", Post => "POST", Put => "PUT", Delete => "DELETE", Connect => "CONNECT", Options => "OPTIONS", Trace => "TRACE", Patch => "PATCH", Wildcard => "*"]);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.extensionRef` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesFiltersExtensionRef {
-    /// `group` (required).
-    pub group: String,
-    /// `kind` (required).
-    pub kind: String,
-    /// `name` (required).
-    pub name: String,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesFiltersExtensionRef {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.req(m, "group");
-        let kind = d.req(m, "kind");
-        let name = d.req(m, "name");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesFiltersExtensionRef);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.externalAuth` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesFiltersExternalAuth {
-    /// `backendRef` (required).
-    #[serde(rename = "backendRef")]
-    pub backend_ref: HttpRouteSpecRulesFiltersExternalAuthBackendRef,
-    /// `forwardBody` (optional).
-    #[serde(rename = "forwardBody", skip_serializing_if = "Option::is_none")]
-    pub forward_body: Option<HttpRouteSpecRulesFiltersExternalAuthForwardBody>,
-    /// `grpc` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub grpc: Option<HttpRouteSpecRulesFiltersExternalAuthGrpc>,
-    /// `http` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub http: Option<HttpRouteSpecRulesFiltersExternalAuthHttp>,
-    /// `protocol` (required).
-    pub protocol: HttpRouteSpecRulesFiltersExternalAuthProtocol,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesFiltersExternalAuth {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["backendRef", "forwardBody", "grpc", "http", "protocol"];
-        let m = d.object(v, FIELDS)?;
-        let backend_ref = d.req(m, "backendRef");
-        let forward_body = d.opt(m, "forwardBody");
-        let grpc = d.opt(m, "grpc");
-        let http = d.opt(m, "http");
-        let protocol = d.req(m, "protocol");
-        Some(Self {
-            backend_ref: backend_ref?,
-            forward_body: forward_body?,
-            grpc: grpc?,
-            http: http?,
-            protocol: protocol?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesFiltersExternalAuth);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.externalAuth.backendRef` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesFiltersExternalAuthBackendRef {
-    /// `group` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// `kind` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// `name` (required).
-    pub name: String,
-    /// `namespace` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// `port` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<i32>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesFiltersExternalAuthBackendRef {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name", "namespace", "port"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.opt(m, "group");
-        let kind = d.opt(m, "kind");
-        let name = d.req(m, "name");
-        let namespace = d.opt(m, "namespace");
-        let port = d.opt(m, "port");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-            namespace: namespace?,
-            port: port?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesFiltersExternalAuthBackendRef);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.externalAuth.forwardBody` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesFiltersExternalAuthForwardBody {
-    /// `maxSize` (optional).
-    #[serde(rename = "maxSize", skip_serializing_if = "Option::is_none")]
-    pub max_size: Option<i64>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesFiltersExternalAuthForwardBody {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["maxSize"];
-        let m = d.object(v, FIELDS)?;
-        let max_size = d.opt(m, "maxSize");
-        Some(Self {
-            max_size: max_size?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesFiltersExternalAuthForwardBody);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.externalAuth.grpc` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesFiltersExternalAuthGrpc {
-    /// `allowedHeaders` (optional; empty when absent).
-    #[serde(rename = "allowedHeaders", skip_serializing_if = "Vec::is_empty")]
-    pub allowed_headers: Vec<String>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesFiltersExternalAuthGrpc {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["allowedHeaders"];
-        let m = d.object(v, FIELDS)?;
-        let allowed_headers = d.many(m, "allowedHeaders");
-        Some(Self {
-            allowed_headers: allowed_headers?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesFiltersExternalAuthGrpc);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.externalAuth.http` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesFiltersExternalAuthHttp {
-    /// `allowedHeaders` (optional; empty when absent).
-    #[serde(rename = "allowedHeaders", skip_serializing_if = "Vec::is_empty")]
-    pub allowed_headers: Vec<String>,
-    /// `allowedResponseHeaders` (optional; empty when absent).
-    #[serde(
-        rename = "allowedResponseHeaders",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub allowed_response_headers: Vec<String>,
-    /// `path` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesFiltersExternalAuthHttp {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["allowedHeaders", "allowedResponseHeaders", "path"];
-        let m = d.object(v, FIELDS)?;
-        let allowed_headers = d.many(m, "allowedHeaders");
-        let allowed_response_headers = d.many(m, "allowedResponseHeaders");
-        let path = d.opt(m, "path");
-        Some(Self {
-            allowed_headers: allowed_headers?,
-            allowed_response_headers: allowed_response_headers?,
-            path: path?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesFiltersExternalAuthHttp);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.externalAuth.protocol` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HttpRouteSpecRulesFiltersExternalAuthProtocol {
-    /// `HTTP` on the wire.
-    #[default]
-    Http,
-    /// `GRPC` on the wire.
-    Grpc,
-}
-
-crate::string_enum!(HttpRouteSpecRulesFiltersExternalAuthProtocol, [Http => "HTTP", Grpc => "GRPC"]);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.requestHeaderModifier` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesFiltersRequestHeaderModifier {
-    /// `add` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub add: Vec<HttpRouteSpecRulesFiltersRequestHeaderModifierAdd>,
-    /// `remove` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub remove: Vec<String>,
-    /// `set` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub set: Vec<HttpRouteSpecRulesFiltersRequestHeaderModifierSet>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesFiltersRequestHeaderModifier {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["add", "remove", "set"];
-        let m = d.object(v, FIELDS)?;
-        let add = d.many(m, "add");
-        let remove = d.many(m, "remove");
-        let set = d.many(m, "set");
-        Some(Self {
-            add: add?,
-            remove: remove?,
-            set: set?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesFiltersRequestHeaderModifier);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.requestHeaderModifier.add` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesFiltersRequestHeaderModifierAdd {
-    /// `name` (required).
-    pub name: String,
-    /// `value` (required).
-    pub value: String,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesFiltersRequestHeaderModifierAdd {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["name", "value"];
-        let m = d.object(v, FIELDS)?;
-        let name = d.req(m, "name");
-        let value = d.req(m, "value");
-        Some(Self {
-            name: name?,
-            value: value?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesFiltersRequestHeaderModifierAdd);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.requestHeaderModifier.set` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesFiltersRequestHeaderModifierSet {
-    /// `name` (required).
-    pub name: String,
-    /// `value` (required).
-    pub value: String,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesFiltersRequestHeaderModifierSet {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["name", "value"];
-        let m = d.object(v, FIELDS)?;
-        let name = d.req(m, "name");
-        let value = d.req(m, "value");
-        Some(Self {
-            name: name?,
-            value: value?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesFiltersRequestHeaderModifierSet);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.requestMirror` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesFiltersRequestMirror {
-    /// `backendRef` (required).
-    #[serde(rename = "backendRef")]
-    pub backend_ref: HttpRouteSpecRulesFiltersRequestMirrorBackendRef,
-    /// `fraction` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fraction: Option<HttpRouteSpecRulesFiltersRequestMirrorFraction>,
-    /// `percent` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub percent: Option<i32>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesFiltersRequestMirror {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["backendRef", "fraction", "percent"];
-        let m = d.object(v, FIELDS)?;
-        let backend_ref = d.req(m, "backendRef");
-        let fraction = d.opt(m, "fraction");
-        let percent = d.opt(m, "percent");
-        Some(Self {
-            backend_ref: backend_ref?,
-            fraction: fraction?,
-            percent: percent?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesFiltersRequestMirror);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.requestMirror.backendRef` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesFiltersRequestMirrorBackendRef {
-    /// `group` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// `kind` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// `name` (required).
-    pub name: String,
-    /// `namespace` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// `port` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<i32>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesFiltersRequestMirrorBackendRef {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name", "namespace", "port"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.opt(m, "group");
-        let kind = d.opt(m, "kind");
-        let name = d.req(m, "name");
-        let namespace = d.opt(m, "namespace");
-        let port = d.opt(m, "port");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-            namespace: namespace?,
-            port: port?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesFiltersRequestMirrorBackendRef);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.requestMirror.fraction` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesFiltersRequestMirrorFraction {
-    /// `denominator` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub denominator: Option<i32>,
-    /// `numerator` (required).
-    pub numerator: i32,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesFiltersRequestMirrorFraction {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["denominator", "numerator"];
-        let m = d.object(v, FIELDS)?;
-        let denominator = d.opt(m, "denominator");
-        let numerator = d.req(m, "numerator");
-        Some(Self {
-            denominator: denominator?,
-            numerator: numerator?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesFiltersRequestMirrorFraction);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.requestRedirect` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesFiltersRequestRedirect {
-    /// `hostname` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// `path` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<HttpRouteSpecRulesFiltersRequestRedirectPath>,
-    /// `port` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<i32>,
-    /// `scheme` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scheme: Option<HttpRouteSpecRulesFiltersRequestRedirectScheme>,
-    /// `statusCode` (optional).
-    #[serde(rename = "statusCode", skip_serializing_if = "Option::is_none")]
-    pub status_code: Option<i64>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesFiltersRequestRedirect {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["hostname", "path", "port", "scheme", "statusCode"];
-        let m = d.object(v, FIELDS)?;
-        let hostname = d.opt(m, "hostname");
-        let path = d.opt(m, "path");
-        let port = d.opt(m, "port");
-        let scheme = d.opt(m, "scheme");
-        let status_code = d.opt(m, "statusCode");
-        Some(Self {
-            hostname: hostname?,
-            path: path?,
-            port: port?,
-            scheme: scheme?,
-            status_code: status_code?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesFiltersRequestRedirect);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.requestRedirect.path` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesFiltersRequestRedirectPath {
-    /// `replaceFullPath` (optional).
-    #[serde(rename = "replaceFullPath", skip_serializing_if = "Option::is_none")]
-    pub replace_full_path: Option<String>,
-    /// `replacePrefixMatch` (optional).
-    #[serde(rename = "replacePrefixMatch", skip_serializing_if = "Option::is_none")]
-    pub replace_prefix_match: Option<String>,
-    /// `type` (required).
-    pub r#type: HttpRouteSpecRulesFiltersRequestRedirectPathType,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesFiltersRequestRedirectPath {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["replaceFullPath", "replacePrefixMatch", "type"];
-        let m = d.object(v, FIELDS)?;
-        let replace_full_path = d.opt(m, "replaceFullPath");
-        let replace_prefix_match = d.opt(m, "replacePrefixMatch");
-        let r#type = d.req(m, "type");
-        Some(Self {
-            replace_full_path: replace_full_path?,
-            replace_prefix_match: replace_prefix_match?,
-            r#type: r#type?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesFiltersRequestRedirectPath);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.requestRedirect.path.type` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HttpRouteSpecRulesFiltersRequestRedirectPathType {
-    /// `ReplaceFullPath` on the wire.
-    #[default]
-    ReplaceFullPath,
-    /// `ReplacePrefixMatch` on the wire.
-    ReplacePrefixMatch,
-}
-
-crate::string_enum!(HttpRouteSpecRulesFiltersRequestRedirectPathType, [ReplaceFullPath => "ReplaceFullPath", ReplacePrefixMatch => "ReplacePrefixMatch"]);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.requestRedirect.scheme` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HttpRouteSpecRulesFiltersRequestRedirectScheme {
-    /// `http` on the wire.
-    #[default]
-    Http,
-    /// `https` on the wire.
-    Https,
-}
-
-crate::string_enum!(HttpRouteSpecRulesFiltersRequestRedirectScheme, [Http => "http", Https => "https"]);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.responseHeaderModifier` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesFiltersResponseHeaderModifier {
-    /// `add` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub add: Vec<HttpRouteSpecRulesFiltersResponseHeaderModifierAdd>,
-    /// `remove` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub remove: Vec<String>,
-    /// `set` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub set: Vec<HttpRouteSpecRulesFiltersResponseHeaderModifierSet>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesFiltersResponseHeaderModifier {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["add", "remove", "set"];
-        let m = d.object(v, FIELDS)?;
-        let add = d.many(m, "add");
-        let remove = d.many(m, "remove");
-        let set = d.many(m, "set");
-        Some(Self {
-            add: add?,
-            remove: remove?,
-            set: set?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesFiltersResponseHeaderModifier);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.responseHeaderModifier.add` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesFiltersResponseHeaderModifierAdd {
-    /// `name` (required).
-    pub name: String,
-    /// `value` (required).
-    pub value: String,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesFiltersResponseHeaderModifierAdd {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["name", "value"];
-        let m = d.object(v, FIELDS)?;
-        let name = d.req(m, "name");
-        let value = d.req(m, "value");
-        Some(Self {
-            name: name?,
-            value: value?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesFiltersResponseHeaderModifierAdd);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.responseHeaderModifier.set` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesFiltersResponseHeaderModifierSet {
-    /// `name` (required).
-    pub name: String,
-    /// `value` (required).
-    pub value: String,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesFiltersResponseHeaderModifierSet {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["name", "value"];
-        let m = d.object(v, FIELDS)?;
-        let name = d.req(m, "name");
-        let value = d.req(m, "value");
-        Some(Self {
-            name: name?,
-            value: value?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesFiltersResponseHeaderModifierSet);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.type` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HttpRouteSpecRulesFiltersType {
+pub enum HttpRouteFilterType {
     /// `RequestHeaderModifier` on the wire.
     #[default]
     RequestHeaderModifier,
@@ -1844,102 +637,28 @@ pub enum HttpRouteSpecRulesFiltersType {
     ExternalAuth,
 }
 
-crate::string_enum!(HttpRouteSpecRulesFiltersType, [RequestHeaderModifier => "RequestHeaderModifier", ResponseHeaderModifier => "ResponseHeaderModifier", RequestMirror => "RequestMirror", RequestRedirect => "RequestRedirect", UrlRewrite => "URLRewrite", ExtensionRef => "ExtensionRef", Cors => "CORS", ExternalAuth => "ExternalAuth"]);
+crate::string_enum!(HttpRouteFilterType, [RequestHeaderModifier => "RequestHeaderModifier", ResponseHeaderModifier => "ResponseHeaderModifier", RequestMirror => "RequestMirror", RequestRedirect => "RequestRedirect", UrlRewrite => "URLRewrite", ExtensionRef => "ExtensionRef", Cors => "CORS", ExternalAuth => "ExternalAuth"]);
 
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.urlRewrite` (`gateway.networking.k8s.io`).
+/// The Gateway API type `HTTPRouteMatch` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteMatch>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesFiltersUrlRewrite {
-    /// `hostname` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// `path` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<HttpRouteSpecRulesFiltersUrlRewritePath>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesFiltersUrlRewrite {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["hostname", "path"];
-        let m = d.object(v, FIELDS)?;
-        let hostname = d.opt(m, "hostname");
-        let path = d.opt(m, "path");
-        Some(Self {
-            hostname: hostname?,
-            path: path?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesFiltersUrlRewrite);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.urlRewrite.path` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesFiltersUrlRewritePath {
-    /// `replaceFullPath` (optional).
-    #[serde(rename = "replaceFullPath", skip_serializing_if = "Option::is_none")]
-    pub replace_full_path: Option<String>,
-    /// `replacePrefixMatch` (optional).
-    #[serde(rename = "replacePrefixMatch", skip_serializing_if = "Option::is_none")]
-    pub replace_prefix_match: Option<String>,
-    /// `type` (required).
-    pub r#type: HttpRouteSpecRulesFiltersUrlRewritePathType,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesFiltersUrlRewritePath {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["replaceFullPath", "replacePrefixMatch", "type"];
-        let m = d.object(v, FIELDS)?;
-        let replace_full_path = d.opt(m, "replaceFullPath");
-        let replace_prefix_match = d.opt(m, "replacePrefixMatch");
-        let r#type = d.req(m, "type");
-        Some(Self {
-            replace_full_path: replace_full_path?,
-            replace_prefix_match: replace_prefix_match?,
-            r#type: r#type?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesFiltersUrlRewritePath);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.filters.urlRewrite.path.type` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HttpRouteSpecRulesFiltersUrlRewritePathType {
-    /// `ReplaceFullPath` on the wire.
-    #[default]
-    ReplaceFullPath,
-    /// `ReplacePrefixMatch` on the wire.
-    ReplacePrefixMatch,
-}
-
-crate::string_enum!(HttpRouteSpecRulesFiltersUrlRewritePathType, [ReplaceFullPath => "ReplaceFullPath", ReplacePrefixMatch => "ReplacePrefixMatch"]);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.matches` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesMatches {
-    /// `headers` (optional; empty when absent).
+pub struct HttpRouteMatch {
+    /// `headers` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteMatch-headers>.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub headers: Vec<HttpRouteSpecRulesMatchesHeaders>,
-    /// `method` (optional).
+    pub headers: Vec<HttpHeaderMatch>,
+    /// `method` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteMatch-method>.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub method: Option<HttpRouteSpecRulesMatchesMethod>,
-    /// `path` (optional).
+    pub method: Option<HttpMethod>,
+    /// `path` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteMatch-path>.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<HttpRouteSpecRulesMatchesPath>,
-    /// `queryParams` (optional; empty when absent).
+    pub path: Option<HttpPathMatch>,
+    /// `queryParams` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteMatch-query_params>.
     #[serde(rename = "queryParams", skip_serializing_if = "Vec::is_empty")]
-    pub query_params: Vec<HttpRouteSpecRulesMatchesQueryParams>,
+    pub query_params: Vec<HttpQueryParamMatch>,
 }
 
-impl crate::de::FromValue for HttpRouteSpecRulesMatches {
+impl crate::de::FromValue for HttpRouteMatch {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
         const FIELDS: &[&str] = &["headers", "method", "path", "queryParams"];
         let m = d.object(v, FIELDS)?;
@@ -1956,187 +675,25 @@ impl crate::de::FromValue for HttpRouteSpecRulesMatches {
     }
 }
 
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesMatches);
+crate::impl_deserialize_via_value!(HttpRouteMatch);
 
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.matches.headers` (`gateway.networking.k8s.io`).
+/// The Gateway API type `HTTPRouteRetry` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteRetry>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesMatchesHeaders {
-    /// `name` (required).
-    pub name: String,
-    /// `type` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<HttpRouteSpecRulesMatchesHeadersType>,
-    /// `value` (required).
-    pub value: String,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesMatchesHeaders {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["name", "type", "value"];
-        let m = d.object(v, FIELDS)?;
-        let name = d.req(m, "name");
-        let r#type = d.opt(m, "type");
-        let value = d.req(m, "value");
-        Some(Self {
-            name: name?,
-            r#type: r#type?,
-            value: value?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesMatchesHeaders);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.matches.headers.type` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HttpRouteSpecRulesMatchesHeadersType {
-    /// `Exact` on the wire.
-    #[default]
-    Exact,
-    /// `RegularExpression` on the wire.
-    RegularExpression,
-}
-
-crate::string_enum!(HttpRouteSpecRulesMatchesHeadersType, [Exact => "Exact", RegularExpression => "RegularExpression"]);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.matches.method` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HttpRouteSpecRulesMatchesMethod {
-    /// `GET` on the wire.
-    #[default]
-    Get,
-    /// `HEAD` on the wire.
-    Head,
-    /// `POST` on the wire.
-    Post,
-    /// `PUT` on the wire.
-    Put,
-    /// `DELETE` on the wire.
-    Delete,
-    /// `CONNECT` on the wire.
-    Connect,
-    /// `OPTIONS` on the wire.
-    Options,
-    /// `TRACE` on the wire.
-    Trace,
-    /// `PATCH` on the wire.
-    Patch,
-}
-
-crate::string_enum!(HttpRouteSpecRulesMatchesMethod, [Get => "GET", Head => "HEAD", Post => "POST", Put => "PUT", Delete => "DELETE", Connect => "CONNECT", Options => "OPTIONS", Trace => "TRACE", Patch => "PATCH"]);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.matches.path` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesMatchesPath {
-    /// `type` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<HttpRouteSpecRulesMatchesPathType>,
-    /// `value` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesMatchesPath {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["type", "value"];
-        let m = d.object(v, FIELDS)?;
-        let r#type = d.opt(m, "type");
-        let value = d.opt(m, "value");
-        Some(Self {
-            r#type: r#type?,
-            value: value?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesMatchesPath);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.matches.path.type` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HttpRouteSpecRulesMatchesPathType {
-    /// `Exact` on the wire.
-    #[default]
-    Exact,
-    /// `PathPrefix` on the wire.
-    PathPrefix,
-    /// `RegularExpression` on the wire.
-    RegularExpression,
-}
-
-crate::string_enum!(HttpRouteSpecRulesMatchesPathType, [Exact => "Exact", PathPrefix => "PathPrefix", RegularExpression => "RegularExpression"]);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.matches.queryParams` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesMatchesQueryParams {
-    /// `name` (required).
-    pub name: String,
-    /// `type` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<HttpRouteSpecRulesMatchesQueryParamsType>,
-    /// `value` (required).
-    pub value: String,
-}
-
-impl crate::de::FromValue for HttpRouteSpecRulesMatchesQueryParams {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["name", "type", "value"];
-        let m = d.object(v, FIELDS)?;
-        let name = d.req(m, "name");
-        let r#type = d.opt(m, "type");
-        let value = d.req(m, "value");
-        Some(Self {
-            name: name?,
-            r#type: r#type?,
-            value: value?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesMatchesQueryParams);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.matches.queryParams.type` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HttpRouteSpecRulesMatchesQueryParamsType {
-    /// `Exact` on the wire.
-    #[default]
-    Exact,
-    /// `RegularExpression` on the wire.
-    RegularExpression,
-}
-
-crate::string_enum!(HttpRouteSpecRulesMatchesQueryParamsType, [Exact => "Exact", RegularExpression => "RegularExpression"]);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.retry` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesRetry {
-    /// `attempts` (optional).
+pub struct HttpRouteRetry {
+    /// `attempts` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteRetry-attempts>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempts: Option<u64>,
-    /// `backoff` (optional). A duration such as `5s` or `100ms`.
+    /// `backoff` (optional). A duration such as `5s` or `100ms`. See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteRetry-backoff>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backoff: Option<crate::Duration>,
-    /// `codes` (optional; empty when absent).
+    /// `codes` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteRetry-codes>.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub codes: Vec<u32>,
 }
 
-impl crate::de::FromValue for HttpRouteSpecRulesRetry {
+impl crate::de::FromValue for HttpRouteRetry {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
         const FIELDS: &[&str] = &["attempts", "backoff", "codes"];
         let m = d.object(v, FIELDS)?;
@@ -2151,111 +708,121 @@ impl crate::de::FromValue for HttpRouteSpecRulesRetry {
     }
 }
 
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesRetry);
+crate::impl_deserialize_via_value!(HttpRouteRetry);
 
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.sessionPersistence` (`gateway.networking.k8s.io`).
+/// The Gateway API type `HTTPRouteRule` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteRule>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesSessionPersistence {
-    /// `absoluteTimeout` (optional). A duration such as `5s` or `100ms`.
-    #[serde(rename = "absoluteTimeout", skip_serializing_if = "Option::is_none")]
-    pub absolute_timeout: Option<crate::Duration>,
-    /// `cookieConfig` (optional).
-    #[serde(rename = "cookieConfig", skip_serializing_if = "Option::is_none")]
-    pub cookie_config: Option<HttpRouteSpecRulesSessionPersistenceCookieConfig>,
-    /// `sessionName` (optional).
-    #[serde(rename = "sessionName", skip_serializing_if = "Option::is_none")]
-    pub session_name: Option<String>,
-    /// `type` (optional).
+pub struct HttpRouteRule {
+    /// `backendRefs` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteRule-backend_refs>.
+    #[serde(rename = "backendRefs", skip_serializing_if = "Vec::is_empty")]
+    pub backend_refs: Vec<HttpBackendRef>,
+    /// `filters` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteRule-filters>.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<HttpRouteFilter>,
+    /// `matches` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteRule-matches>.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub matches: Vec<HttpRouteMatch>,
+    /// `name` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteRule-name>.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<HttpRouteSpecRulesSessionPersistenceType>,
+    pub name: Option<String>,
+    /// `retry` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteRule-retry>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry: Option<HttpRouteRetry>,
+    /// `sessionPersistence` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteRule-session_persistence>.
+    #[serde(rename = "sessionPersistence", skip_serializing_if = "Option::is_none")]
+    pub session_persistence: Option<crate::gateway_api::common::SessionPersistence>,
+    /// `timeouts` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteRule-timeouts>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeouts: Option<HttpRouteTimeouts>,
 }
 
-impl crate::de::FromValue for HttpRouteSpecRulesSessionPersistence {
+impl crate::de::FromValue for HttpRouteRule {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["absoluteTimeout", "cookieConfig", "sessionName", "type"];
+        const FIELDS: &[&str] = &[
+            "backendRefs",
+            "filters",
+            "matches",
+            "name",
+            "retry",
+            "sessionPersistence",
+            "timeouts",
+        ];
         let m = d.object(v, FIELDS)?;
-        let absolute_timeout = d.opt(m, "absoluteTimeout");
-        let cookie_config = d.opt(m, "cookieConfig");
-        let session_name = d.opt(m, "sessionName");
-        let r#type = d.opt(m, "type");
+        let backend_refs = d.many(m, "backendRefs");
+        let filters = d.many(m, "filters");
+        let matches = d.many(m, "matches");
+        let name = d.opt(m, "name");
+        let retry = d.opt(m, "retry");
+        let session_persistence = d.opt(m, "sessionPersistence");
+        let timeouts = d.opt(m, "timeouts");
         Some(Self {
-            absolute_timeout: absolute_timeout?,
-            cookie_config: cookie_config?,
-            session_name: session_name?,
-            r#type: r#type?,
+            backend_refs: backend_refs?,
+            filters: filters?,
+            matches: matches?,
+            name: name?,
+            retry: retry?,
+            session_persistence: session_persistence?,
+            timeouts: timeouts?,
         })
     }
 }
 
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesSessionPersistence);
+crate::impl_deserialize_via_value!(HttpRouteRule);
 
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.sessionPersistence.cookieConfig` (`gateway.networking.k8s.io`).
+/// The `spec` of a Gateway API [`HTTPRoute`](crate::gateway_api::v1::HttpRoute) (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRoute>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesSessionPersistenceCookieConfig {
-    /// `lifetimeType` (optional).
-    #[serde(rename = "lifetimeType", skip_serializing_if = "Option::is_none")]
-    pub lifetime_type: Option<HttpRouteSpecRulesSessionPersistenceCookieConfigLifetimeType>,
+pub struct HttpRouteSpec {
+    /// `hostnames` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRoute-hostnames>.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hostnames: Vec<String>,
+    /// `parentRefs` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRoute-parent_refs>.
+    #[serde(rename = "parentRefs", skip_serializing_if = "Vec::is_empty")]
+    pub parent_refs: Vec<crate::gateway_api::common::ParentReference>,
+    /// `rules` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRoute-rules>.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<HttpRouteRule>,
+    /// `useDefaultGateways` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRoute-use_default_gateways>.
+    #[serde(rename = "useDefaultGateways", skip_serializing_if = "Option::is_none")]
+    pub use_default_gateways: Option<crate::gateway_api::common::GatewayDefaultScope>,
 }
 
-impl crate::de::FromValue for HttpRouteSpecRulesSessionPersistenceCookieConfig {
+impl crate::de::FromValue for HttpRouteSpec {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["lifetimeType"];
+        const FIELDS: &[&str] = &["hostnames", "parentRefs", "rules", "useDefaultGateways"];
         let m = d.object(v, FIELDS)?;
-        let lifetime_type = d.opt(m, "lifetimeType");
+        let hostnames = d.many(m, "hostnames");
+        let parent_refs = d.many(m, "parentRefs");
+        let rules = d.many_min(m, "rules", 1);
+        let use_default_gateways = d.opt(m, "useDefaultGateways");
         Some(Self {
-            lifetime_type: lifetime_type?,
+            hostnames: hostnames?,
+            parent_refs: parent_refs?,
+            rules: rules?,
+            use_default_gateways: use_default_gateways?,
         })
     }
 }
 
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesSessionPersistenceCookieConfig);
+crate::impl_deserialize_via_value!(HttpRouteSpec);
 
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.sessionPersistence.cookieConfig.lifetimeType` (`gateway.networking.k8s.io`).
+/// The Gateway API type `HTTPRouteTimeouts` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HttpRouteSpecRulesSessionPersistenceCookieConfigLifetimeType {
-    /// `Permanent` on the wire.
-    #[default]
-    Permanent,
-    /// `Session` on the wire.
-    Session,
-}
-
-crate::string_enum!(HttpRouteSpecRulesSessionPersistenceCookieConfigLifetimeType, [Permanent => "Permanent", Session => "Session"]);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.sessionPersistence.type` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HttpRouteSpecRulesSessionPersistenceType {
-    /// `Cookie` on the wire.
-    #[default]
-    Cookie,
-    /// `Header` on the wire.
-    Header,
-}
-
-crate::string_enum!(HttpRouteSpecRulesSessionPersistenceType, [Cookie => "Cookie", Header => "Header"]);
-
-/// Part of a Gateway API `HTTPRoute` at `spec.rules.timeouts` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteTimeouts>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct HttpRouteSpecRulesTimeouts {
-    /// `backendRequest` (optional). A duration such as `5s` or `100ms`.
+pub struct HttpRouteTimeouts {
+    /// `backendRequest` (optional). A duration such as `5s` or `100ms`. See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteTimeouts-backend_request>.
     #[serde(rename = "backendRequest", skip_serializing_if = "Option::is_none")]
     pub backend_request: Option<crate::Duration>,
-    /// `request` (optional). A duration such as `5s` or `100ms`.
+    /// `request` (optional). A duration such as `5s` or `100ms`. See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPRouteTimeouts-request>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request: Option<crate::Duration>,
 }
 
-impl crate::de::FromValue for HttpRouteSpecRulesTimeouts {
+impl crate::de::FromValue for HttpRouteTimeouts {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
         const FIELDS: &[&str] = &["backendRequest", "request"];
         let m = d.object(v, FIELDS)?;
@@ -2268,18 +835,62 @@ impl crate::de::FromValue for HttpRouteSpecRulesTimeouts {
     }
 }
 
-crate::impl_deserialize_via_value!(HttpRouteSpecRulesTimeouts);
+crate::impl_deserialize_via_value!(HttpRouteTimeouts);
 
-/// Part of a Gateway API `HTTPRoute` at `spec.useDefaultGateways` (`gateway.networking.k8s.io`).
+/// The Gateway API type `HTTPUrlRewriteFilter` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum HttpRouteSpecUseDefaultGateways {
-    /// `All` on the wire.
-    #[default]
-    All,
-    /// `None` on the wire.
-    None,
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPUrlRewriteFilter>
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct HttpUrlRewriteFilter {
+    /// `hostname` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPUrlRewriteFilter-hostname>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// `path` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#HTTPUrlRewriteFilter-path>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<HttpPathModifier>,
 }
 
-crate::string_enum!(HttpRouteSpecUseDefaultGateways, [All => "All", None => "None"]);
+impl crate::de::FromValue for HttpUrlRewriteFilter {
+    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
+        const FIELDS: &[&str] = &["hostname", "path"];
+        let m = d.object(v, FIELDS)?;
+        let hostname = d.opt(m, "hostname");
+        let path = d.opt(m, "path");
+        Some(Self {
+            hostname: hostname?,
+            path: path?,
+        })
+    }
+}
+
+crate::impl_deserialize_via_value!(HttpUrlRewriteFilter);
+
+/// The Gateway API type `PathMatchType` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#PathMatchType>
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PathMatchType {
+    /// `Exact` on the wire.
+    #[default]
+    Exact,
+    /// `PathPrefix` on the wire.
+    PathPrefix,
+    /// `RegularExpression` on the wire.
+    RegularExpression,
+}
+
+crate::string_enum!(PathMatchType, [Exact => "Exact", PathPrefix => "PathPrefix", RegularExpression => "RegularExpression"]);
+
+/// The Gateway API type `QueryParamMatchType` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#QueryParamMatchType>
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum QueryParamMatchType {
+    /// `Exact` on the wire.
+    #[default]
+    Exact,
+    /// `RegularExpression` on the wire.
+    RegularExpression,
+}
+
+crate::string_enum!(QueryParamMatchType, [Exact => "Exact", RegularExpression => "RegularExpression"]);

@@ -17,56 +17,29 @@ plural: "listenersets",
 spec_required: true,
 }
 
-/// The `spec` of a Gateway API [`ListenerSet`](crate::gateway_api::v1::ListenerSet) (`gateway.networking.k8s.io`).
+/// The Gateway API type `ListenerEntry` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#ListenerSet>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#ListenerEntry>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct ListenerSetSpec {
-    /// `listeners` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#ListenerSet-listeners>.
-    pub listeners: Vec<ListenerSetSpecListeners>,
-    /// `parentRef` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#ListenerSet-parent_ref>.
-    #[serde(rename = "parentRef")]
-    pub parent_ref: ListenerSetSpecParentRef,
-}
-
-impl crate::de::FromValue for ListenerSetSpec {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["listeners", "parentRef"];
-        let m = d.object(v, FIELDS)?;
-        let listeners = d.req(m, "listeners");
-        let parent_ref = d.req(m, "parentRef");
-        Some(Self {
-            listeners: listeners?,
-            parent_ref: parent_ref?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(ListenerSetSpec);
-
-/// Part of a Gateway API `ListenerSet` at `spec.listeners` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct ListenerSetSpecListeners {
-    /// `allowedRoutes` (optional).
+pub struct ListenerEntry {
+    /// `allowedRoutes` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#ListenerEntry-allowed_routes>.
     #[serde(rename = "allowedRoutes", skip_serializing_if = "Option::is_none")]
-    pub allowed_routes: Option<ListenerSetSpecListenersAllowedRoutes>,
-    /// `hostname` (optional).
+    pub allowed_routes: Option<crate::gateway_api::common::AllowedRoutes>,
+    /// `hostname` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#ListenerEntry-hostname>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
-    /// `name` (required).
+    /// `name` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#ListenerEntry-name>.
     pub name: String,
-    /// `port` (required).
+    /// `port` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#ListenerEntry-port>.
     pub port: i32,
-    /// `protocol` (required).
+    /// `protocol` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#ListenerEntry-protocol>.
     pub protocol: String,
-    /// `tls` (optional).
+    /// `tls` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#ListenerEntry-tls>.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls: Option<ListenerSetSpecListenersTls>,
+    pub tls: Option<crate::gateway_api::common::ListenerTlsConfig>,
 }
 
-impl crate::de::FromValue for ListenerSetSpecListeners {
+impl crate::de::FromValue for ListenerEntry {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
         const FIELDS: &[&str] = &[
             "allowedRoutes",
@@ -94,226 +67,54 @@ impl crate::de::FromValue for ListenerSetSpecListeners {
     }
 }
 
-crate::impl_deserialize_via_value!(ListenerSetSpecListeners);
+crate::impl_deserialize_via_value!(ListenerEntry);
 
-/// Part of a Gateway API `ListenerSet` at `spec.listeners.allowedRoutes` (`gateway.networking.k8s.io`).
+/// The `spec` of a Gateway API [`ListenerSet`](crate::gateway_api::v1::ListenerSet) (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#ListenerSet>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct ListenerSetSpecListenersAllowedRoutes {
-    /// `kinds` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub kinds: Vec<ListenerSetSpecListenersAllowedRoutesKinds>,
-    /// `namespaces` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<ListenerSetSpecListenersAllowedRoutesNamespaces>,
+pub struct ListenerSetSpec {
+    /// `listeners` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#ListenerSet-listeners>.
+    pub listeners: Vec<ListenerEntry>,
+    /// `parentRef` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#ListenerSet-parent_ref>.
+    #[serde(rename = "parentRef")]
+    pub parent_ref: ParentGatewayReference,
 }
 
-impl crate::de::FromValue for ListenerSetSpecListenersAllowedRoutes {
+impl crate::de::FromValue for ListenerSetSpec {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["kinds", "namespaces"];
+        const FIELDS: &[&str] = &["listeners", "parentRef"];
         let m = d.object(v, FIELDS)?;
-        let kinds = d.many(m, "kinds");
-        let namespaces = d.opt(m, "namespaces");
+        let listeners = d.req(m, "listeners");
+        let parent_ref = d.req(m, "parentRef");
         Some(Self {
-            kinds: kinds?,
-            namespaces: namespaces?,
+            listeners: listeners?,
+            parent_ref: parent_ref?,
         })
     }
 }
 
-crate::impl_deserialize_via_value!(ListenerSetSpecListenersAllowedRoutes);
+crate::impl_deserialize_via_value!(ListenerSetSpec);
 
-/// Part of a Gateway API `ListenerSet` at `spec.listeners.allowedRoutes.kinds` (`gateway.networking.k8s.io`).
+/// The Gateway API type `ParentGatewayReference` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#ParentGatewayReference>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct ListenerSetSpecListenersAllowedRoutesKinds {
-    /// `group` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// `kind` (required).
-    pub kind: String,
-}
-
-impl crate::de::FromValue for ListenerSetSpecListenersAllowedRoutesKinds {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.opt(m, "group");
-        let kind = d.req(m, "kind");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(ListenerSetSpecListenersAllowedRoutesKinds);
-
-/// Part of a Gateway API `ListenerSet` at `spec.listeners.allowedRoutes.namespaces` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct ListenerSetSpecListenersAllowedRoutesNamespaces {
-    /// `from` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<ListenerSetSpecListenersAllowedRoutesNamespacesFrom>,
-    /// `selector` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub selector: Option<ListenerSetSpecListenersAllowedRoutesNamespacesSelector>,
-}
-
-impl crate::de::FromValue for ListenerSetSpecListenersAllowedRoutesNamespaces {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["from", "selector"];
-        let m = d.object(v, FIELDS)?;
-        let from = d.opt(m, "from");
-        let selector = d.opt(m, "selector");
-        Some(Self {
-            from: from?,
-            selector: selector?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(ListenerSetSpecListenersAllowedRoutesNamespaces);
-
-/// Part of a Gateway API `ListenerSet` at `spec.listeners.allowedRoutes.namespaces.from` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ListenerSetSpecListenersAllowedRoutesNamespacesFrom {
-    /// `All` on the wire.
-    #[default]
-    All,
-    /// `Selector` on the wire.
-    Selector,
-    /// `Same` on the wire.
-    Same,
-}
-
-crate::string_enum!(ListenerSetSpecListenersAllowedRoutesNamespacesFrom, [All => "All", Selector => "Selector", Same => "Same"]);
-
-/// Part of a Gateway API `ListenerSet` at `spec.listeners.allowedRoutes.namespaces.selector` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct ListenerSetSpecListenersAllowedRoutesNamespacesSelector {
-    /// `matchExpressions` (optional; empty when absent).
-    #[serde(rename = "matchExpressions", skip_serializing_if = "Vec::is_empty")]
-    pub match_expressions:
-        Vec<ListenerSetSpecListenersAllowedRoutesNamespacesSelectorMatchExpressions>,
-    /// `matchLabels` (optional; empty when absent).
-    #[serde(
-        rename = "matchLabels",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty"
-    )]
-    pub match_labels: std::collections::BTreeMap<String, String>,
-}
-
-impl crate::de::FromValue for ListenerSetSpecListenersAllowedRoutesNamespacesSelector {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["matchExpressions", "matchLabels"];
-        let m = d.object(v, FIELDS)?;
-        let match_expressions = d.many(m, "matchExpressions");
-        let match_labels = d.many(m, "matchLabels");
-        Some(Self {
-            match_expressions: match_expressions?,
-            match_labels: match_labels?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(ListenerSetSpecListenersAllowedRoutesNamespacesSelector);
-
-/// Part of a Gateway API `ListenerSet` at `spec.listeners.allowedRoutes.namespaces.selector.matchExpressions` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct ListenerSetSpecListenersAllowedRoutesNamespacesSelectorMatchExpressions {
-    /// `key` (required).
-    pub key: String,
-    /// `operator` (required).
-    pub operator: String,
-    /// `values` (optional; empty when absent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub values: Vec<String>,
-}
-
-impl crate::de::FromValue
-    for ListenerSetSpecListenersAllowedRoutesNamespacesSelectorMatchExpressions
-{
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["key", "operator", "values"];
-        let m = d.object(v, FIELDS)?;
-        let key = d.req(m, "key");
-        let operator = d.req(m, "operator");
-        let values = d.many(m, "values");
-        Some(Self {
-            key: key?,
-            operator: operator?,
-            values: values?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(
-    ListenerSetSpecListenersAllowedRoutesNamespacesSelectorMatchExpressions
-);
-
-/// Part of a Gateway API `ListenerSet` at `spec.listeners.tls` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct ListenerSetSpecListenersTls {
-    /// `certificateRefs` (optional; empty when absent).
-    #[serde(rename = "certificateRefs", skip_serializing_if = "Vec::is_empty")]
-    pub certificate_refs: Vec<ListenerSetSpecListenersTlsCertificateRefs>,
-    /// `mode` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mode: Option<ListenerSetSpecListenersTlsMode>,
-    /// `options` (optional; empty when absent).
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub options: std::collections::BTreeMap<String, String>,
-}
-
-impl crate::de::FromValue for ListenerSetSpecListenersTls {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["certificateRefs", "mode", "options"];
-        let m = d.object(v, FIELDS)?;
-        let certificate_refs = d.many(m, "certificateRefs");
-        let mode = d.opt(m, "mode");
-        let options = d.many(m, "options");
-        Some(Self {
-            certificate_refs: certificate_refs?,
-            mode: mode?,
-            options: options?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(ListenerSetSpecListenersTls);
-
-/// Part of a Gateway API `ListenerSet` at `spec.listeners.tls.certificateRefs` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct ListenerSetSpecListenersTlsCertificateRefs {
-    /// `group` (optional).
+pub struct ParentGatewayReference {
+    /// `group` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#ParentGatewayReference-group>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
-    /// `kind` (optional).
+    /// `kind` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#ParentGatewayReference-kind>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
-    /// `name` (required).
+    /// `name` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#ParentGatewayReference-name>.
     pub name: String,
-    /// `namespace` (optional).
+    /// `namespace` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#ParentGatewayReference-namespace>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
 }
 
-impl crate::de::FromValue for ListenerSetSpecListenersTlsCertificateRefs {
+impl crate::de::FromValue for ParentGatewayReference {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
         const FIELDS: &[&str] = &["group", "kind", "name", "namespace"];
         let m = d.object(v, FIELDS)?;
@@ -330,55 +131,4 @@ impl crate::de::FromValue for ListenerSetSpecListenersTlsCertificateRefs {
     }
 }
 
-crate::impl_deserialize_via_value!(ListenerSetSpecListenersTlsCertificateRefs);
-
-/// Part of a Gateway API `ListenerSet` at `spec.listeners.tls.mode` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ListenerSetSpecListenersTlsMode {
-    /// `Terminate` on the wire.
-    #[default]
-    Terminate,
-    /// `Passthrough` on the wire.
-    Passthrough,
-}
-
-crate::string_enum!(ListenerSetSpecListenersTlsMode, [Terminate => "Terminate", Passthrough => "Passthrough"]);
-
-/// Part of a Gateway API `ListenerSet` at `spec.parentRef` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct ListenerSetSpecParentRef {
-    /// `group` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// `kind` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// `name` (required).
-    pub name: String,
-    /// `namespace` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-}
-
-impl crate::de::FromValue for ListenerSetSpecParentRef {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name", "namespace"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.opt(m, "group");
-        let kind = d.opt(m, "kind");
-        let name = d.req(m, "name");
-        let namespace = d.opt(m, "namespace");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-            namespace: namespace?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(ListenerSetSpecParentRef);
+crate::impl_deserialize_via_value!(ParentGatewayReference);

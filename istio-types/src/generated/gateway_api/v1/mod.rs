@@ -22,3 +22,10 @@ mod tls_route;
 pub use tls_route::*;
 mod udp_route;
 pub use udp_route::*;
+
+pub use super::common::{
+    AllowedRoutes, BackendObjectReference, BackendRef, BackendTlsPolicyValidation,
+    GatewayDefaultScope, HttpHeaderFilter, HttpRequestMirrorFilter, ListenerTlsConfig,
+    LocalObjectReference, ParametersReference, ParentReference, SecretObjectReference,
+    SessionPersistence,
+};

@@ -17,15 +17,45 @@ plural: "referencegrants",
 spec_required: true,
 }
 
+/// The Gateway API type `ReferenceGrantFrom` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#ReferenceGrantFrom>
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct ReferenceGrantFrom {
+    /// `group` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#ReferenceGrantFrom-group>.
+    pub group: String,
+    /// `kind` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#ReferenceGrantFrom-kind>.
+    pub kind: String,
+    /// `namespace` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#ReferenceGrantFrom-namespace>.
+    pub namespace: String,
+}
+
+impl crate::de::FromValue for ReferenceGrantFrom {
+    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
+        const FIELDS: &[&str] = &["group", "kind", "namespace"];
+        let m = d.object(v, FIELDS)?;
+        let group = d.req(m, "group");
+        let kind = d.req(m, "kind");
+        let namespace = d.req(m, "namespace");
+        Some(Self {
+            group: group?,
+            kind: kind?,
+            namespace: namespace?,
+        })
+    }
+}
+
+crate::impl_deserialize_via_value!(ReferenceGrantFrom);
+
 /// The `spec` of a Gateway API [`ReferenceGrant`](crate::gateway_api::v1::ReferenceGrant) (`gateway.networking.k8s.io`).
 ///
 /// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#ReferenceGrant>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct ReferenceGrantSpec {
     /// `from` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#ReferenceGrant-from>.
-    pub from: Vec<ReferenceGrantSpecFrom>,
+    pub from: Vec<ReferenceGrantFrom>,
     /// `to` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#ReferenceGrant-to>.
-    pub to: Vec<ReferenceGrantSpecTo>,
+    pub to: Vec<ReferenceGrantTo>,
 }
 
 impl crate::de::FromValue for ReferenceGrantSpec {
@@ -43,51 +73,21 @@ impl crate::de::FromValue for ReferenceGrantSpec {
 
 crate::impl_deserialize_via_value!(ReferenceGrantSpec);
 
-/// Part of a Gateway API `ReferenceGrant` at `spec.from` (`gateway.networking.k8s.io`).
+/// The Gateway API type `ReferenceGrantTo` (`gateway.networking.k8s.io`).
 ///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#ReferenceGrantTo>
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct ReferenceGrantSpecFrom {
-    /// `group` (required).
+pub struct ReferenceGrantTo {
+    /// `group` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#ReferenceGrantTo-group>.
     pub group: String,
-    /// `kind` (required).
+    /// `kind` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#ReferenceGrantTo-kind>.
     pub kind: String,
-    /// `namespace` (required).
-    pub namespace: String,
-}
-
-impl crate::de::FromValue for ReferenceGrantSpecFrom {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "namespace"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.req(m, "group");
-        let kind = d.req(m, "kind");
-        let namespace = d.req(m, "namespace");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            namespace: namespace?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(ReferenceGrantSpecFrom);
-
-/// Part of a Gateway API `ReferenceGrant` at `spec.to` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct ReferenceGrantSpecTo {
-    /// `group` (required).
-    pub group: String,
-    /// `kind` (required).
-    pub kind: String,
-    /// `name` (optional).
+    /// `name` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#ReferenceGrantTo-name>.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
-impl crate::de::FromValue for ReferenceGrantSpecTo {
+impl crate::de::FromValue for ReferenceGrantTo {
     fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
         const FIELDS: &[&str] = &["group", "kind", "name"];
         let m = d.object(v, FIELDS)?;
@@ -102,4 +102,4 @@ impl crate::de::FromValue for ReferenceGrantSpecTo {
     }
 }
 
-crate::impl_deserialize_via_value!(ReferenceGrantSpecTo);
+crate::impl_deserialize_via_value!(ReferenceGrantTo);

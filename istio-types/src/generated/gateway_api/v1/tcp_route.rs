@@ -17,6 +17,34 @@ plural: "tcproutes",
 spec_required: true,
 }
 
+/// The Gateway API type `TCPRouteRule` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#TCPRouteRule>
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct TcpRouteRule {
+    /// `backendRefs` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#TCPRouteRule-backend_refs>.
+    #[serde(rename = "backendRefs")]
+    pub backend_refs: Vec<crate::gateway_api::common::BackendRef>,
+    /// `name` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#TCPRouteRule-name>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl crate::de::FromValue for TcpRouteRule {
+    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
+        const FIELDS: &[&str] = &["backendRefs", "name"];
+        let m = d.object(v, FIELDS)?;
+        let backend_refs = d.req(m, "backendRefs");
+        let name = d.opt(m, "name");
+        Some(Self {
+            backend_refs: backend_refs?,
+            name: name?,
+        })
+    }
+}
+
+crate::impl_deserialize_via_value!(TcpRouteRule);
+
 /// The `spec` of a Gateway API [`TCPRoute`](crate::gateway_api::v1::TcpRoute) (`gateway.networking.k8s.io`).
 ///
 /// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#TCPRoute>
@@ -24,12 +52,12 @@ spec_required: true,
 pub struct TcpRouteSpec {
     /// `parentRefs` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#TCPRoute-parent_refs>.
     #[serde(rename = "parentRefs", skip_serializing_if = "Vec::is_empty")]
-    pub parent_refs: Vec<TcpRouteSpecParentRefs>,
+    pub parent_refs: Vec<crate::gateway_api::common::ParentReference>,
     /// `rules` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#TCPRoute-rules>.
-    pub rules: Vec<TcpRouteSpecRules>,
+    pub rules: Vec<TcpRouteRule>,
     /// `useDefaultGateways` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#TCPRoute-use_default_gateways>.
     #[serde(rename = "useDefaultGateways", skip_serializing_if = "Option::is_none")]
-    pub use_default_gateways: Option<TcpRouteSpecUseDefaultGateways>,
+    pub use_default_gateways: Option<crate::gateway_api::common::GatewayDefaultScope>,
 }
 
 impl crate::de::FromValue for TcpRouteSpec {
@@ -48,139 +76,3 @@ impl crate::de::FromValue for TcpRouteSpec {
 }
 
 crate::impl_deserialize_via_value!(TcpRouteSpec);
-
-/// Part of a Gateway API `TCPRoute` at `spec.parentRefs` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct TcpRouteSpecParentRefs {
-    /// `group` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// `kind` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// `name` (required).
-    pub name: String,
-    /// `namespace` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// `port` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<i32>,
-    /// `sectionName` (optional).
-    #[serde(rename = "sectionName", skip_serializing_if = "Option::is_none")]
-    pub section_name: Option<String>,
-}
-
-impl crate::de::FromValue for TcpRouteSpecParentRefs {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name", "namespace", "port", "sectionName"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.opt(m, "group");
-        let kind = d.opt(m, "kind");
-        let name = d.req(m, "name");
-        let namespace = d.opt(m, "namespace");
-        let port = d.opt(m, "port");
-        let section_name = d.opt(m, "sectionName");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-            namespace: namespace?,
-            port: port?,
-            section_name: section_name?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(TcpRouteSpecParentRefs);
-
-/// Part of a Gateway API `TCPRoute` at `spec.rules` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct TcpRouteSpecRules {
-    /// `backendRefs` (required).
-    #[serde(rename = "backendRefs")]
-    pub backend_refs: Vec<TcpRouteSpecRulesBackendRefs>,
-    /// `name` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-}
-
-impl crate::de::FromValue for TcpRouteSpecRules {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["backendRefs", "name"];
-        let m = d.object(v, FIELDS)?;
-        let backend_refs = d.req(m, "backendRefs");
-        let name = d.opt(m, "name");
-        Some(Self {
-            backend_refs: backend_refs?,
-            name: name?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(TcpRouteSpecRules);
-
-/// Part of a Gateway API `TCPRoute` at `spec.rules.backendRefs` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct TcpRouteSpecRulesBackendRefs {
-    /// `group` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// `kind` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// `name` (required).
-    pub name: String,
-    /// `namespace` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// `port` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<i32>,
-    /// `weight` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub weight: Option<i32>,
-}
-
-impl crate::de::FromValue for TcpRouteSpecRulesBackendRefs {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name", "namespace", "port", "weight"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.opt(m, "group");
-        let kind = d.opt(m, "kind");
-        let name = d.req(m, "name");
-        let namespace = d.opt(m, "namespace");
-        let port = d.opt(m, "port");
-        let weight = d.opt(m, "weight");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-            namespace: namespace?,
-            port: port?,
-            weight: weight?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(TcpRouteSpecRulesBackendRefs);
-
-/// Part of a Gateway API `TCPRoute` at `spec.useDefaultGateways` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TcpRouteSpecUseDefaultGateways {
-    /// `All` on the wire.
-    #[default]
-    All,
-    /// `None` on the wire.
-    None,
-}
-
-crate::string_enum!(TcpRouteSpecUseDefaultGateways, [All => "All", None => "None"]);

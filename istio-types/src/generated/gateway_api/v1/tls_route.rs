@@ -17,6 +17,34 @@ plural: "tlsroutes",
 spec_required: true,
 }
 
+/// The Gateway API type `TLSRouteRule` (`gateway.networking.k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#TLSRouteRule>
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct TlsRouteRule {
+    /// `backendRefs` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#TLSRouteRule-backend_refs>.
+    #[serde(rename = "backendRefs")]
+    pub backend_refs: Vec<crate::gateway_api::common::BackendRef>,
+    /// `name` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#TLSRouteRule-name>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl crate::de::FromValue for TlsRouteRule {
+    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
+        const FIELDS: &[&str] = &["backendRefs", "name"];
+        let m = d.object(v, FIELDS)?;
+        let backend_refs = d.req(m, "backendRefs");
+        let name = d.opt(m, "name");
+        Some(Self {
+            backend_refs: backend_refs?,
+            name: name?,
+        })
+    }
+}
+
+crate::impl_deserialize_via_value!(TlsRouteRule);
+
 /// The `spec` of a Gateway API [`TLSRoute`](crate::gateway_api::v1::TlsRoute) (`gateway.networking.k8s.io`).
 ///
 /// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#TLSRoute>
@@ -26,12 +54,12 @@ pub struct TlsRouteSpec {
     pub hostnames: Vec<String>,
     /// `parentRefs` (optional; empty when absent). See <https://gateway-api.sigs.k8s.io/reference/spec/#TLSRoute-parent_refs>.
     #[serde(rename = "parentRefs", skip_serializing_if = "Vec::is_empty")]
-    pub parent_refs: Vec<TlsRouteSpecParentRefs>,
+    pub parent_refs: Vec<crate::gateway_api::common::ParentReference>,
     /// `rules` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#TLSRoute-rules>.
-    pub rules: Vec<TlsRouteSpecRules>,
+    pub rules: Vec<TlsRouteRule>,
     /// `useDefaultGateways` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#TLSRoute-use_default_gateways>.
     #[serde(rename = "useDefaultGateways", skip_serializing_if = "Option::is_none")]
-    pub use_default_gateways: Option<TlsRouteSpecUseDefaultGateways>,
+    pub use_default_gateways: Option<crate::gateway_api::common::GatewayDefaultScope>,
 }
 
 impl crate::de::FromValue for TlsRouteSpec {
@@ -52,139 +80,3 @@ impl crate::de::FromValue for TlsRouteSpec {
 }
 
 crate::impl_deserialize_via_value!(TlsRouteSpec);
-
-/// Part of a Gateway API `TLSRoute` at `spec.parentRefs` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct TlsRouteSpecParentRefs {
-    /// `group` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// `kind` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// `name` (required).
-    pub name: String,
-    /// `namespace` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// `port` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<i32>,
-    /// `sectionName` (optional).
-    #[serde(rename = "sectionName", skip_serializing_if = "Option::is_none")]
-    pub section_name: Option<String>,
-}
-
-impl crate::de::FromValue for TlsRouteSpecParentRefs {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name", "namespace", "port", "sectionName"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.opt(m, "group");
-        let kind = d.opt(m, "kind");
-        let name = d.req(m, "name");
-        let namespace = d.opt(m, "namespace");
-        let port = d.opt(m, "port");
-        let section_name = d.opt(m, "sectionName");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-            namespace: namespace?,
-            port: port?,
-            section_name: section_name?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(TlsRouteSpecParentRefs);
-
-/// Part of a Gateway API `TLSRoute` at `spec.rules` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct TlsRouteSpecRules {
-    /// `backendRefs` (required).
-    #[serde(rename = "backendRefs")]
-    pub backend_refs: Vec<TlsRouteSpecRulesBackendRefs>,
-    /// `name` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-}
-
-impl crate::de::FromValue for TlsRouteSpecRules {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["backendRefs", "name"];
-        let m = d.object(v, FIELDS)?;
-        let backend_refs = d.req(m, "backendRefs");
-        let name = d.opt(m, "name");
-        Some(Self {
-            backend_refs: backend_refs?,
-            name: name?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(TlsRouteSpecRules);
-
-/// Part of a Gateway API `TLSRoute` at `spec.rules.backendRefs` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct TlsRouteSpecRulesBackendRefs {
-    /// `group` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// `kind` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// `name` (required).
-    pub name: String,
-    /// `namespace` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// `port` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub port: Option<i32>,
-    /// `weight` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub weight: Option<i32>,
-}
-
-impl crate::de::FromValue for TlsRouteSpecRulesBackendRefs {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name", "namespace", "port", "weight"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.opt(m, "group");
-        let kind = d.opt(m, "kind");
-        let name = d.req(m, "name");
-        let namespace = d.opt(m, "namespace");
-        let port = d.opt(m, "port");
-        let weight = d.opt(m, "weight");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-            namespace: namespace?,
-            port: port?,
-            weight: weight?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(TlsRouteSpecRulesBackendRefs);
-
-/// Part of a Gateway API `TLSRoute` at `spec.useDefaultGateways` (`gateway.networking.k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TlsRouteSpecUseDefaultGateways {
-    /// `All` on the wire.
-    #[default]
-    All,
-    /// `None` on the wire.
-    None,
-}
-
-crate::string_enum!(TlsRouteSpecUseDefaultGateways, [All => "All", None => "None"]);

@@ -8,3 +8,8 @@ mod x_backend_traffic_policy;
 pub use x_backend_traffic_policy::*;
 mod x_mesh;
 pub use x_mesh::*;
+
+pub use super::common::{
+    BackendTlsPolicyValidation, LocalObjectReference, ParametersReference, SecretObjectReference,
+    SessionPersistence,
+};

@@ -139,12 +139,12 @@ pub struct XBackendSpecTls {
         rename = "clientCertificateRef",
         skip_serializing_if = "Option::is_none"
     )]
-    pub client_certificate_ref: Option<XBackendSpecTlsClientCertificateRef>,
+    pub client_certificate_ref: Option<crate::gateway_api::common::SecretObjectReference>,
     /// `mode` (required).
     pub mode: XBackendSpecTlsMode,
     /// `validation` (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub validation: Option<XBackendSpecTlsValidation>,
+    pub validation: Option<crate::gateway_api::common::BackendTlsPolicyValidation>,
 }
 
 impl crate::de::FromValue for XBackendSpecTls {
@@ -164,43 +164,6 @@ impl crate::de::FromValue for XBackendSpecTls {
 
 crate::impl_deserialize_via_value!(XBackendSpecTls);
 
-/// Part of a Gateway API `XBackend` at `spec.tls.clientCertificateRef` (`gateway.networking.x-k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct XBackendSpecTlsClientCertificateRef {
-    /// `group` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// `kind` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// `name` (required).
-    pub name: String,
-    /// `namespace` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-}
-
-impl crate::de::FromValue for XBackendSpecTlsClientCertificateRef {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name", "namespace"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.opt(m, "group");
-        let kind = d.opt(m, "kind");
-        let name = d.req(m, "name");
-        let namespace = d.opt(m, "namespace");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-            namespace: namespace?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(XBackendSpecTlsClientCertificateRef);
-
 /// Part of a Gateway API `XBackend` at `spec.tls.mode` (`gateway.networking.x-k8s.io`).
 ///
 /// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
@@ -216,127 +179,6 @@ pub enum XBackendSpecTlsMode {
 }
 
 crate::string_enum!(XBackendSpecTlsMode, [None => "None", ServerOnly => "ServerOnly", ClientAndServer => "ClientAndServer"]);
-
-/// Part of a Gateway API `XBackend` at `spec.tls.validation` (`gateway.networking.x-k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct XBackendSpecTlsValidation {
-    /// `caCertificateRefs` (optional; empty when absent).
-    #[serde(rename = "caCertificateRefs", skip_serializing_if = "Vec::is_empty")]
-    pub ca_certificate_refs: Vec<XBackendSpecTlsValidationCaCertificateRefs>,
-    /// `hostname` (required).
-    pub hostname: String,
-    /// `subjectAltNames` (optional; empty when absent).
-    #[serde(rename = "subjectAltNames", skip_serializing_if = "Vec::is_empty")]
-    pub subject_alt_names: Vec<XBackendSpecTlsValidationSubjectAltNames>,
-    /// `wellKnownCACertificates` (optional).
-    #[serde(
-        rename = "wellKnownCACertificates",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub well_known_ca_certificates: Option<String>,
-}
-
-impl crate::de::FromValue for XBackendSpecTlsValidation {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &[
-            "caCertificateRefs",
-            "hostname",
-            "subjectAltNames",
-            "wellKnownCACertificates",
-        ];
-        let m = d.object(v, FIELDS)?;
-        let ca_certificate_refs = d.many(m, "caCertificateRefs");
-        let hostname = d.req(m, "hostname");
-        let subject_alt_names = d.many(m, "subjectAltNames");
-        let well_known_ca_certificates = d.opt(m, "wellKnownCACertificates");
-        Some(Self {
-            ca_certificate_refs: ca_certificate_refs?,
-            hostname: hostname?,
-            subject_alt_names: subject_alt_names?,
-            well_known_ca_certificates: well_known_ca_certificates?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(XBackendSpecTlsValidation);
-
-/// Part of a Gateway API `XBackend` at `spec.tls.validation.caCertificateRefs` (`gateway.networking.x-k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct XBackendSpecTlsValidationCaCertificateRefs {
-    /// `group` (required).
-    pub group: String,
-    /// `kind` (required).
-    pub kind: String,
-    /// `name` (required).
-    pub name: String,
-}
-
-impl crate::de::FromValue for XBackendSpecTlsValidationCaCertificateRefs {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.req(m, "group");
-        let kind = d.req(m, "kind");
-        let name = d.req(m, "name");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(XBackendSpecTlsValidationCaCertificateRefs);
-
-/// Part of a Gateway API `XBackend` at `spec.tls.validation.subjectAltNames` (`gateway.networking.x-k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct XBackendSpecTlsValidationSubjectAltNames {
-    /// `hostname` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// `type` (required).
-    pub r#type: XBackendSpecTlsValidationSubjectAltNamesType,
-    /// `uri` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub uri: Option<String>,
-}
-
-impl crate::de::FromValue for XBackendSpecTlsValidationSubjectAltNames {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["hostname", "type", "uri"];
-        let m = d.object(v, FIELDS)?;
-        let hostname = d.opt(m, "hostname");
-        let r#type = d.req(m, "type");
-        let uri = d.opt(m, "uri");
-        Some(Self {
-            hostname: hostname?,
-            r#type: r#type?,
-            uri: uri?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(XBackendSpecTlsValidationSubjectAltNames);
-
-/// Part of a Gateway API `XBackend` at `spec.tls.validation.subjectAltNames.type` (`gateway.networking.x-k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum XBackendSpecTlsValidationSubjectAltNamesType {
-    /// `Hostname` on the wire.
-    #[default]
-    Hostname,
-    /// `URI` on the wire.
-    Uri,
-}
-
-crate::string_enum!(XBackendSpecTlsValidationSubjectAltNamesType, [Hostname => "Hostname", Uri => "URI"]);
 
 /// Part of a Gateway API `XBackend` at `spec.type` (`gateway.networking.x-k8s.io`).
 ///

@@ -17,6 +17,90 @@ plural: "xbackendtrafficpolicies",
 spec_required: true,
 }
 
+/// The Gateway API type `BudgetDetails` (`gateway.networking.x-k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#BudgetDetails>
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct BudgetDetails {
+    /// `interval` (optional). A duration such as `5s` or `100ms`. See <https://gateway-api.sigs.k8s.io/reference/spec/#BudgetDetails-interval>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<crate::Duration>,
+    /// `percent` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#BudgetDetails-percent>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub percent: Option<u32>,
+}
+
+impl crate::de::FromValue for BudgetDetails {
+    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
+        const FIELDS: &[&str] = &["interval", "percent"];
+        let m = d.object(v, FIELDS)?;
+        let interval = d.opt(m, "interval");
+        let percent = d.opt(m, "percent");
+        Some(Self {
+            interval: interval?,
+            percent: percent?,
+        })
+    }
+}
+
+crate::impl_deserialize_via_value!(BudgetDetails);
+
+/// The Gateway API type `RequestRate` (`gateway.networking.x-k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#RequestRate>
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct RequestRate {
+    /// `count` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#RequestRate-count>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    /// `interval` (optional). A duration such as `5s` or `100ms`. See <https://gateway-api.sigs.k8s.io/reference/spec/#RequestRate-interval>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<crate::Duration>,
+}
+
+impl crate::de::FromValue for RequestRate {
+    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
+        const FIELDS: &[&str] = &["count", "interval"];
+        let m = d.object(v, FIELDS)?;
+        let count = d.opt(m, "count");
+        let interval = d.opt(m, "interval");
+        Some(Self {
+            count: count?,
+            interval: interval?,
+        })
+    }
+}
+
+crate::impl_deserialize_via_value!(RequestRate);
+
+/// The Gateway API type `RetryConstraint` (`gateway.networking.x-k8s.io`).
+///
+/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#RetryConstraint>
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct RetryConstraint {
+    /// `budget` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#RetryConstraint-budget>.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<BudgetDetails>,
+    /// `minRetryRate` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#RetryConstraint-min_retry_rate>.
+    #[serde(rename = "minRetryRate", skip_serializing_if = "Option::is_none")]
+    pub min_retry_rate: Option<RequestRate>,
+}
+
+impl crate::de::FromValue for RetryConstraint {
+    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
+        const FIELDS: &[&str] = &["budget", "minRetryRate"];
+        let m = d.object(v, FIELDS)?;
+        let budget = d.opt(m, "budget");
+        let min_retry_rate = d.opt(m, "minRetryRate");
+        Some(Self {
+            budget: budget?,
+            min_retry_rate: min_retry_rate?,
+        })
+    }
+}
+
+crate::impl_deserialize_via_value!(RetryConstraint);
+
 /// The `spec` of a Gateway API [`XBackendTrafficPolicy`](crate::gateway_api::v1alpha1::XBackendTrafficPolicy) (`gateway.networking.x-k8s.io`).
 ///
 /// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/#XBackendTrafficPolicy>
@@ -24,13 +108,13 @@ spec_required: true,
 pub struct XBackendTrafficPolicySpec {
     /// `retryConstraint` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#XBackendTrafficPolicy-retry_constraint>.
     #[serde(rename = "retryConstraint", skip_serializing_if = "Option::is_none")]
-    pub retry_constraint: Option<XBackendTrafficPolicySpecRetryConstraint>,
+    pub retry_constraint: Option<RetryConstraint>,
     /// `sessionPersistence` (optional). See <https://gateway-api.sigs.k8s.io/reference/spec/#XBackendTrafficPolicy-session_persistence>.
     #[serde(rename = "sessionPersistence", skip_serializing_if = "Option::is_none")]
-    pub session_persistence: Option<XBackendTrafficPolicySpecSessionPersistence>,
+    pub session_persistence: Option<crate::gateway_api::common::SessionPersistence>,
     /// `targetRefs` (required). See <https://gateway-api.sigs.k8s.io/reference/spec/#XBackendTrafficPolicy-target_refs>.
     #[serde(rename = "targetRefs")]
-    pub target_refs: Vec<XBackendTrafficPolicySpecTargetRefs>,
+    pub target_refs: Vec<crate::gateway_api::common::LocalObjectReference>,
 }
 
 impl crate::de::FromValue for XBackendTrafficPolicySpec {
@@ -49,206 +133,3 @@ impl crate::de::FromValue for XBackendTrafficPolicySpec {
 }
 
 crate::impl_deserialize_via_value!(XBackendTrafficPolicySpec);
-
-/// Part of a Gateway API `XBackendTrafficPolicy` at `spec.retryConstraint` (`gateway.networking.x-k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct XBackendTrafficPolicySpecRetryConstraint {
-    /// `budget` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub budget: Option<XBackendTrafficPolicySpecRetryConstraintBudget>,
-    /// `minRetryRate` (optional).
-    #[serde(rename = "minRetryRate", skip_serializing_if = "Option::is_none")]
-    pub min_retry_rate: Option<XBackendTrafficPolicySpecRetryConstraintMinRetryRate>,
-}
-
-impl crate::de::FromValue for XBackendTrafficPolicySpecRetryConstraint {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["budget", "minRetryRate"];
-        let m = d.object(v, FIELDS)?;
-        let budget = d.opt(m, "budget");
-        let min_retry_rate = d.opt(m, "minRetryRate");
-        Some(Self {
-            budget: budget?,
-            min_retry_rate: min_retry_rate?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(XBackendTrafficPolicySpecRetryConstraint);
-
-/// Part of a Gateway API `XBackendTrafficPolicy` at `spec.retryConstraint.budget` (`gateway.networking.x-k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct XBackendTrafficPolicySpecRetryConstraintBudget {
-    /// `interval` (optional). A duration such as `5s` or `100ms`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub interval: Option<crate::Duration>,
-    /// `percent` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub percent: Option<u32>,
-}
-
-impl crate::de::FromValue for XBackendTrafficPolicySpecRetryConstraintBudget {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["interval", "percent"];
-        let m = d.object(v, FIELDS)?;
-        let interval = d.opt(m, "interval");
-        let percent = d.opt(m, "percent");
-        Some(Self {
-            interval: interval?,
-            percent: percent?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(XBackendTrafficPolicySpecRetryConstraintBudget);
-
-/// Part of a Gateway API `XBackendTrafficPolicy` at `spec.retryConstraint.minRetryRate` (`gateway.networking.x-k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct XBackendTrafficPolicySpecRetryConstraintMinRetryRate {
-    /// `count` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub count: Option<u32>,
-    /// `interval` (optional). A duration such as `5s` or `100ms`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub interval: Option<crate::Duration>,
-}
-
-impl crate::de::FromValue for XBackendTrafficPolicySpecRetryConstraintMinRetryRate {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["count", "interval"];
-        let m = d.object(v, FIELDS)?;
-        let count = d.opt(m, "count");
-        let interval = d.opt(m, "interval");
-        Some(Self {
-            count: count?,
-            interval: interval?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(XBackendTrafficPolicySpecRetryConstraintMinRetryRate);
-
-/// Part of a Gateway API `XBackendTrafficPolicy` at `spec.sessionPersistence` (`gateway.networking.x-k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct XBackendTrafficPolicySpecSessionPersistence {
-    /// `absoluteTimeout` (optional). A duration such as `5s` or `100ms`.
-    #[serde(rename = "absoluteTimeout", skip_serializing_if = "Option::is_none")]
-    pub absolute_timeout: Option<crate::Duration>,
-    /// `cookieConfig` (optional).
-    #[serde(rename = "cookieConfig", skip_serializing_if = "Option::is_none")]
-    pub cookie_config: Option<XBackendTrafficPolicySpecSessionPersistenceCookieConfig>,
-    /// `sessionName` (optional).
-    #[serde(rename = "sessionName", skip_serializing_if = "Option::is_none")]
-    pub session_name: Option<String>,
-    /// `type` (optional).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<XBackendTrafficPolicySpecSessionPersistenceType>,
-}
-
-impl crate::de::FromValue for XBackendTrafficPolicySpecSessionPersistence {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["absoluteTimeout", "cookieConfig", "sessionName", "type"];
-        let m = d.object(v, FIELDS)?;
-        let absolute_timeout = d.opt(m, "absoluteTimeout");
-        let cookie_config = d.opt(m, "cookieConfig");
-        let session_name = d.opt(m, "sessionName");
-        let r#type = d.opt(m, "type");
-        Some(Self {
-            absolute_timeout: absolute_timeout?,
-            cookie_config: cookie_config?,
-            session_name: session_name?,
-            r#type: r#type?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(XBackendTrafficPolicySpecSessionPersistence);
-
-/// Part of a Gateway API `XBackendTrafficPolicy` at `spec.sessionPersistence.cookieConfig` (`gateway.networking.x-k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct XBackendTrafficPolicySpecSessionPersistenceCookieConfig {
-    /// `lifetimeType` (optional).
-    #[serde(rename = "lifetimeType", skip_serializing_if = "Option::is_none")]
-    pub lifetime_type: Option<XBackendTrafficPolicySpecSessionPersistenceCookieConfigLifetimeType>,
-}
-
-impl crate::de::FromValue for XBackendTrafficPolicySpecSessionPersistenceCookieConfig {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["lifetimeType"];
-        let m = d.object(v, FIELDS)?;
-        let lifetime_type = d.opt(m, "lifetimeType");
-        Some(Self {
-            lifetime_type: lifetime_type?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(XBackendTrafficPolicySpecSessionPersistenceCookieConfig);
-
-/// Part of a Gateway API `XBackendTrafficPolicy` at `spec.sessionPersistence.cookieConfig.lifetimeType` (`gateway.networking.x-k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum XBackendTrafficPolicySpecSessionPersistenceCookieConfigLifetimeType {
-    /// `Permanent` on the wire.
-    #[default]
-    Permanent,
-    /// `Session` on the wire.
-    Session,
-}
-
-crate::string_enum!(XBackendTrafficPolicySpecSessionPersistenceCookieConfigLifetimeType, [Permanent => "Permanent", Session => "Session"]);
-
-/// Part of a Gateway API `XBackendTrafficPolicy` at `spec.sessionPersistence.type` (`gateway.networking.x-k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum XBackendTrafficPolicySpecSessionPersistenceType {
-    /// `Cookie` on the wire.
-    #[default]
-    Cookie,
-    /// `Header` on the wire.
-    Header,
-}
-
-crate::string_enum!(XBackendTrafficPolicySpecSessionPersistenceType, [Cookie => "Cookie", Header => "Header"]);
-
-/// Part of a Gateway API `XBackendTrafficPolicy` at `spec.targetRefs` (`gateway.networking.x-k8s.io`).
-///
-/// Reference: <https://gateway-api.sigs.k8s.io/reference/spec/>
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct XBackendTrafficPolicySpecTargetRefs {
-    /// `group` (required).
-    pub group: String,
-    /// `kind` (required).
-    pub kind: String,
-    /// `name` (required).
-    pub name: String,
-}
-
-impl crate::de::FromValue for XBackendTrafficPolicySpecTargetRefs {
-    fn from_value(v: &serde_json::Value, d: &mut crate::de::Decoder) -> Option<Self> {
-        const FIELDS: &[&str] = &["group", "kind", "name"];
-        let m = d.object(v, FIELDS)?;
-        let group = d.req(m, "group");
-        let kind = d.req(m, "kind");
-        let name = d.req(m, "name");
-        Some(Self {
-            group: group?,
-            kind: kind?,
-            name: name?,
-        })
-    }
-}
-
-crate::impl_deserialize_via_value!(XBackendTrafficPolicySpecTargetRefs);

@@ -4,6 +4,110 @@
 
 #![allow(clippy::cast_lossless, clippy::cast_precision_loss)]
 
+impl crate::validate::Validate for crate::gateway_api::v1::AllowedListeners {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::common::AllowedRoutes {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        if !self.kinds.is_empty() {
+            let x = &self.kinds;
+            v.field("kinds", |v| {
+                v.max_items(x.len(), 8);
+                for (i, x0) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        crate::validate::Validate::validate(x0, v);
+                    });
+                }
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::common::BackendObjectReference {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        v.cel(&super::RULES[0], self);
+        if let Some(x) = &self.group {
+            v.field("group", |v| {
+                v.max_length(x, 253);
+                v.pattern(x, &super::PATTERNS[0]);
+            });
+        }
+        if let Some(x) = &self.kind {
+            v.field("kind", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 63);
+                v.pattern(x, &super::PATTERNS[1]);
+            });
+        }
+        {
+            let x = &self.name;
+            v.field("name", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 253);
+            });
+        }
+        if let Some(x) = &self.namespace {
+            v.field("namespace", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 63);
+                v.pattern(x, &super::PATTERNS[2]);
+            });
+        }
+        if let Some(x) = &self.port {
+            v.field("port", |v| {
+                v.minimum(*x as f64, 1.0, false);
+                v.maximum(*x as f64, 65535.0, false);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::common::BackendRef {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        v.cel(&super::RULES[0], self);
+        if let Some(x) = &self.group {
+            v.field("group", |v| {
+                v.max_length(x, 253);
+                v.pattern(x, &super::PATTERNS[0]);
+            });
+        }
+        if let Some(x) = &self.kind {
+            v.field("kind", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 63);
+                v.pattern(x, &super::PATTERNS[1]);
+            });
+        }
+        {
+            let x = &self.name;
+            v.field("name", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 253);
+            });
+        }
+        if let Some(x) = &self.namespace {
+            v.field("namespace", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 63);
+                v.pattern(x, &super::PATTERNS[2]);
+            });
+        }
+        if let Some(x) = &self.port {
+            v.field("port", |v| {
+                v.minimum(*x as f64, 1.0, false);
+                v.maximum(*x as f64, 65535.0, false);
+            });
+        }
+        if let Some(x) = &self.weight {
+            v.field("weight", |v| {
+                v.minimum(*x as f64, 0.0, false);
+                v.maximum(*x as f64, 1000000.0, false);
+            });
+        }
+    }
+}
+
 impl crate::validate::Validate for crate::gateway_api::v1::BackendTlsPolicySpec {
     fn validate(&self, v: &mut crate::validate::Validator) {
         if !self.options.is_empty() {
@@ -23,8 +127,8 @@ impl crate::validate::Validate for crate::gateway_api::v1::BackendTlsPolicySpec 
             v.field("targetRefs", |v| {
                 v.min_items(x.len(), 1);
                 v.max_items(x.len(), 16);
-                v.cel(&super::RULES[0], x);
                 v.cel(&super::RULES[1], x);
+                v.cel(&super::RULES[2], x);
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -41,44 +145,10 @@ impl crate::validate::Validate for crate::gateway_api::v1::BackendTlsPolicySpec 
     }
 }
 
-impl crate::validate::Validate for crate::gateway_api::v1::BackendTlsPolicySpecTargetRefs {
+impl crate::validate::Validate for crate::gateway_api::common::BackendTlsPolicyValidation {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.group;
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        {
-            let x = &self.kind;
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.section_name {
-            v.field("sectionName", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[2]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::BackendTlsPolicySpecValidation {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[2], self);
         v.cel(&super::RULES[3], self);
+        v.cel(&super::RULES[4], self);
         if !self.ca_certificate_refs.is_empty() {
             let x = &self.ca_certificate_refs;
             v.field("caCertificateRefs", |v| {
@@ -95,7 +165,7 @@ impl crate::validate::Validate for crate::gateway_api::v1::BackendTlsPolicySpecV
             v.field("hostname", |v| {
                 v.min_length(x, 1);
                 v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[2]);
+                v.pattern(x, &super::PATTERNS[3]);
             });
         }
         if !self.subject_alt_names.is_empty() {
@@ -113,70 +183,114 @@ impl crate::validate::Validate for crate::gateway_api::v1::BackendTlsPolicySpecV
             v.field("wellKnownCACertificates", |v| {
                 v.min_length(x, 1);
                 v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[3]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::BackendTlsPolicySpecValidationCaCertificateRefs
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.group;
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        {
-            let x = &self.kind;
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::BackendTlsPolicySpecValidationSubjectAltNames
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[4], self);
-        v.cel(&super::RULES[5], self);
-        v.cel(&super::RULES[6], self);
-        v.cel(&super::RULES[7], self);
-        if let Some(x) = &self.hostname {
-            v.field("hostname", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
                 v.pattern(x, &super::PATTERNS[4]);
             });
         }
-        if let Some(x) = &self.uri {
-            v.field("uri", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[5]);
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1alpha1::BudgetDetails {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        if let Some(x) = &self.interval {
+            v.field("interval", |v| {
+                v.pattern(&x.to_string(), &super::PATTERNS[5]);
+                v.cel(&super::RULES[5], x);
+            });
+        }
+        if let Some(x) = &self.percent {
+            v.field("percent", |v| {
+                v.maximum(*x as f64, 100.0, false);
             });
         }
     }
 }
 
-impl crate::validate::Validate
-    for crate::gateway_api::v1::BackendTlsPolicySpecValidationSubjectAltNamesType
-{
+impl crate::validate::Validate for crate::gateway_api::v1::CookieConfig {
     fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::CookieLifetimeType {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::ForwardBodyConfig {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::Fraction {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        v.cel(&super::RULES[6], self);
+        if let Some(x) = &self.denominator {
+            v.field("denominator", |v| {
+                v.minimum(*x as f64, 1.0, false);
+            });
+        }
+        {
+            let x = &self.numerator;
+            v.field("numerator", |v| {
+                v.minimum(*x as f64, 0.0, false);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::FromNamespaces {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::FrontendTlsConfig {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        {
+            let x = &self.default;
+            v.field("default", |v| {
+                crate::validate::Validate::validate(x, v);
+            });
+        }
+        if !self.per_port.is_empty() {
+            let x = &self.per_port;
+            v.field("perPort", |v| {
+                v.max_items(x.len(), 64);
+                v.unique_by(x, &["port"]);
+                v.cel(&super::RULES[7], x);
+                for (i, x0) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        crate::validate::Validate::validate(x0, v);
+                    });
+                }
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::FrontendTlsValidation {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        {
+            let x = &self.ca_certificate_refs;
+            v.field("caCertificateRefs", |v| {
+                v.min_items(x.len(), 1);
+                v.max_items(x.len(), 16);
+                for (i, x0) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        crate::validate::Validate::validate(x0, v);
+                    });
+                }
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::FrontendValidationModeType {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::GatewayBackendTls {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        if let Some(x) = &self.client_certificate_ref {
+            v.field("clientCertificateRef", |v| {
+                crate::validate::Validate::validate(x, v);
+            });
+        }
+    }
 }
 
 impl crate::validate::Validate for crate::gateway_api::v1::GatewayClassSpec {
@@ -203,35 +317,44 @@ impl crate::validate::Validate for crate::gateway_api::v1::GatewayClassSpec {
     }
 }
 
-impl crate::validate::Validate for crate::gateway_api::v1::GatewayClassSpecParametersRef {
+impl crate::validate::Validate for crate::gateway_api::common::GatewayDefaultScope {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::GatewayInfrastructure {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.group;
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
+        if !self.annotations.is_empty() {
+            let x = &self.annotations;
+            v.field("annotations", |v| {
+                v.max_properties(x.len(), 16);
+                v.cel(&super::RULES[9], x);
+                v.cel(&super::RULES[10], x);
+                for (k, x0) in x {
+                    v.key(k, |v| {
+                        v.min_length(x0, 0);
+                        v.max_length(x0, 4096);
+                    });
+                }
             });
         }
-        {
-            let x = &self.kind;
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
+        if !self.labels.is_empty() {
+            let x = &self.labels;
+            v.field("labels", |v| {
+                v.max_properties(x.len(), 8);
+                v.cel(&super::RULES[11], x);
+                v.cel(&super::RULES[12], x);
+                for (k, x0) in x {
+                    v.key(k, |v| {
+                        v.min_length(x0, 0);
+                        v.max_length(x0, 63);
+                        v.pattern(x0, &super::PATTERNS[7]);
+                    });
+                }
             });
         }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.namespace {
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
+        if let Some(x) = &self.parameters_ref {
+            v.field("parametersRef", |v| {
+                crate::validate::Validate::validate(x, v);
             });
         }
     }
@@ -243,8 +366,8 @@ impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpec {
             let x = &self.addresses;
             v.field("addresses", |v| {
                 v.max_items(x.len(), 16);
-                v.cel(&super::RULES[9], x);
-                v.cel(&super::RULES[10], x);
+                v.cel(&super::RULES[13], x);
+                v.cel(&super::RULES[14], x);
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -270,12 +393,12 @@ impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpec {
                 v.min_items(x.len(), 1);
                 v.max_items(x.len(), 64);
                 v.unique_by(x, &["name"]);
-                v.cel(&super::RULES[11], x);
-                v.cel(&super::RULES[12], x);
-                v.cel(&super::RULES[13], x);
-                v.cel(&super::RULES[14], x);
                 v.cel(&super::RULES[15], x);
                 v.cel(&super::RULES[16], x);
+                v.cel(&super::RULES[17], x);
+                v.cel(&super::RULES[18], x);
+                v.cel(&super::RULES[19], x);
+                v.cel(&super::RULES[20], x);
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -291,9 +414,9 @@ impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpec {
     }
 }
 
-impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecAddresses {
+impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecAddress {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[17], self);
+        v.cel(&super::RULES[21], self);
         if let Some(x) = &self.r#type {
             v.field("type", |v| {
                 v.min_length(x, 1);
@@ -309,272 +432,7 @@ impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecAddresses 
     }
 }
 
-impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecAllowedListeners {
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecAllowedListenersNamespaces {
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GatewaySpecAllowedListenersNamespacesFrom
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GatewaySpecAllowedListenersNamespacesSelector
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GatewaySpecAllowedListenersNamespacesSelectorMatchExpressions
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecDefaultScope {
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecInfrastructure {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if !self.annotations.is_empty() {
-            let x = &self.annotations;
-            v.field("annotations", |v| {
-                v.max_properties(x.len(), 16);
-                v.cel(&super::RULES[18], x);
-                v.cel(&super::RULES[19], x);
-                for (k, x0) in x {
-                    v.key(k, |v| {
-                        v.min_length(x0, 0);
-                        v.max_length(x0, 4096);
-                    });
-                }
-            });
-        }
-        if !self.labels.is_empty() {
-            let x = &self.labels;
-            v.field("labels", |v| {
-                v.max_properties(x.len(), 8);
-                v.cel(&super::RULES[20], x);
-                v.cel(&super::RULES[21], x);
-                for (k, x0) in x {
-                    v.key(k, |v| {
-                        v.min_length(x0, 0);
-                        v.max_length(x0, 63);
-                        v.pattern(x0, &super::PATTERNS[9]);
-                    });
-                }
-            });
-        }
-        if let Some(x) = &self.parameters_ref {
-            v.field("parametersRef", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecInfrastructureParametersRef {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.group;
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        {
-            let x = &self.kind;
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecListeners {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if let Some(x) = &self.allowed_routes {
-            v.field("allowedRoutes", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.hostname {
-            v.field("hostname", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[4]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[2]);
-            });
-        }
-        {
-            let x = &self.port;
-            v.field("port", |v| {
-                v.minimum(*x as f64, 1.0, false);
-                v.maximum(*x as f64, 65535.0, false);
-            });
-        }
-        {
-            let x = &self.protocol;
-            v.field("protocol", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 255);
-                v.pattern(x, &super::PATTERNS[10]);
-            });
-        }
-        if let Some(x) = &self.tls {
-            v.field("tls", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecListenersAllowedRoutes {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if !self.kinds.is_empty() {
-            let x = &self.kinds;
-            v.field("kinds", |v| {
-                v.max_items(x.len(), 8);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecListenersAllowedRoutesKinds {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if let Some(x) = &self.group {
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        {
-            let x = &self.kind;
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GatewaySpecListenersAllowedRoutesNamespaces
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GatewaySpecListenersAllowedRoutesNamespacesFrom
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GatewaySpecListenersAllowedRoutesNamespacesSelector
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GatewaySpecListenersAllowedRoutesNamespacesSelectorMatchExpressions
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecListenersTls {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[22], self);
-        if !self.certificate_refs.is_empty() {
-            let x = &self.certificate_refs;
-            v.field("certificateRefs", |v| {
-                v.max_items(x.len(), 64);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-        if !self.options.is_empty() {
-            let x = &self.options;
-            v.field("options", |v| {
-                v.max_properties(x.len(), 16);
-                for (k, x0) in x {
-                    v.key(k, |v| {
-                        v.min_length(x0, 0);
-                        v.max_length(x0, 4096);
-                    });
-                }
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecListenersTlsCertificateRefs {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if let Some(x) = &self.group {
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        if let Some(x) = &self.kind {
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.namespace {
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecListenersTlsMode {
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecTls {
+impl crate::validate::Validate for crate::gateway_api::v1::GatewayTlsConfig {
     fn validate(&self, v: &mut crate::validate::Validator) {
         if let Some(x) = &self.backend {
             v.field("backend", |v| {
@@ -589,63 +447,26 @@ impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecTls {
     }
 }
 
-impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecTlsBackend {
+impl crate::validate::Validate for crate::gateway_api::v1::GrpcAuthConfig {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        if let Some(x) = &self.client_certificate_ref {
-            v.field("clientCertificateRef", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GatewaySpecTlsBackendClientCertificateRef
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if let Some(x) = &self.group {
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        if let Some(x) = &self.kind {
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.namespace {
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecTlsFrontend {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.default;
-            v.field("default", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if !self.per_port.is_empty() {
-            let x = &self.per_port;
-            v.field("perPort", |v| {
+        if !self.allowed_headers.is_empty() {
+            let x = &self.allowed_headers;
+            v.field("allowedHeaders", |v| {
                 v.max_items(x.len(), 64);
-                v.unique_by(x, &["port"]);
+                v.unique_by(x, &[]);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::GrpcBackendRef {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        v.cel(&super::RULES[0], self);
+        if !self.filters.is_empty() {
+            let x = &self.filters;
+            v.field("filters", |v| {
+                v.max_items(x.len(), 16);
+                v.cel(&super::RULES[22], x);
                 v.cel(&super::RULES[23], x);
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
@@ -654,213 +475,6 @@ impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecTlsFronten
                 }
             });
         }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecTlsFrontendDefault {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if let Some(x) = &self.validation {
-            v.field("validation", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecTlsFrontendDefaultValidation {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.ca_certificate_refs;
-            v.field("caCertificateRefs", |v| {
-                v.min_items(x.len(), 1);
-                v.max_items(x.len(), 16);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GatewaySpecTlsFrontendDefaultValidationCaCertificateRefs
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.group;
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        {
-            let x = &self.kind;
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.namespace {
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GatewaySpecTlsFrontendDefaultValidationMode
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecTlsFrontendPerPort {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.port;
-            v.field("port", |v| {
-                v.minimum(*x as f64, 1.0, false);
-                v.maximum(*x as f64, 65535.0, false);
-            });
-        }
-        {
-            let x = &self.tls;
-            v.field("tls", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecTlsFrontendPerPortTls {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if let Some(x) = &self.validation {
-            v.field("validation", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GatewaySpecTlsFrontendPerPortTlsValidation
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.ca_certificate_refs;
-            v.field("caCertificateRefs", |v| {
-                v.min_items(x.len(), 1);
-                v.max_items(x.len(), 16);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GatewaySpecTlsFrontendPerPortTlsValidationCaCertificateRefs
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.group;
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        {
-            let x = &self.kind;
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.namespace {
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GatewaySpecTlsFrontendPerPortTlsValidationMode
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpec {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if !self.hostnames.is_empty() {
-            let x = &self.hostnames;
-            v.field("hostnames", |v| {
-                v.max_items(x.len(), 16);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        v.min_length(x0, 1);
-                        v.max_length(x0, 253);
-                        v.pattern(x0, &super::PATTERNS[4]);
-                    });
-                }
-            });
-        }
-        if !self.parent_refs.is_empty() {
-            let x = &self.parent_refs;
-            v.field("parentRefs", |v| {
-                v.max_items(x.len(), 32);
-                v.cel(&super::RULES[24], x);
-                v.cel(&super::RULES[25], x);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-        if !self.rules.is_empty() {
-            let x = &self.rules;
-            v.field("rules", |v| {
-                v.max_items(x.len(), 16);
-                v.cel(&super::RULES[26], x);
-                v.cel(&super::RULES[27], x);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpecParentRefs {
-    fn validate(&self, v: &mut crate::validate::Validator) {
         if let Some(x) = &self.group {
             v.field("group", |v| {
                 v.max_length(x, 253);
@@ -885,118 +499,7 @@ impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpecParentRe
             v.field("namespace", |v| {
                 v.min_length(x, 1);
                 v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
-            });
-        }
-        if let Some(x) = &self.port {
-            v.field("port", |v| {
-                v.minimum(*x as f64, 1.0, false);
-                v.maximum(*x as f64, 65535.0, false);
-            });
-        }
-        if let Some(x) = &self.section_name {
-            v.field("sectionName", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
                 v.pattern(x, &super::PATTERNS[2]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpecRules {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if !self.backend_refs.is_empty() {
-            let x = &self.backend_refs;
-            v.field("backendRefs", |v| {
-                v.max_items(x.len(), 16);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-        if !self.filters.is_empty() {
-            let x = &self.filters;
-            v.field("filters", |v| {
-                v.max_items(x.len(), 16);
-                v.cel(&super::RULES[28], x);
-                v.cel(&super::RULES[29], x);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-        if !self.matches.is_empty() {
-            let x = &self.matches;
-            v.field("matches", |v| {
-                v.max_items(x.len(), 64);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-        if let Some(x) = &self.name {
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[2]);
-            });
-        }
-        if let Some(x) = &self.session_persistence {
-            v.field("sessionPersistence", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpecRulesBackendRefs {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[30], self);
-        if !self.filters.is_empty() {
-            let x = &self.filters;
-            v.field("filters", |v| {
-                v.max_items(x.len(), 16);
-                v.cel(&super::RULES[28], x);
-                v.cel(&super::RULES[29], x);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-        if let Some(x) = &self.group {
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        if let Some(x) = &self.kind {
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.namespace {
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
             });
         }
         if let Some(x) = &self.port {
@@ -1014,16 +517,62 @@ impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpecRulesBac
     }
 }
 
-impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpecRulesBackendRefsFilters {
+impl crate::validate::Validate for crate::gateway_api::v1::GrpcHeaderMatch {
     fn validate(&self, v: &mut crate::validate::Validator) {
+        {
+            let x = &self.name;
+            v.field("name", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 256);
+                v.pattern(x, &super::PATTERNS[9]);
+            });
+        }
+        {
+            let x = &self.value;
+            v.field("value", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 4096);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::GrpcHeaderMatchType {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::GrpcMethodMatch {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        v.cel(&super::RULES[24], self);
+        v.cel(&super::RULES[25], self);
+        v.cel(&super::RULES[26], self);
+        if let Some(x) = &self.method {
+            v.field("method", |v| {
+                v.max_length(x, 1024);
+            });
+        }
+        if let Some(x) = &self.service {
+            v.field("service", |v| {
+                v.max_length(x, 1024);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::GrpcMethodMatchType {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteFilter {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        v.cel(&super::RULES[27], self);
+        v.cel(&super::RULES[28], self);
+        v.cel(&super::RULES[29], self);
+        v.cel(&super::RULES[30], self);
         v.cel(&super::RULES[31], self);
         v.cel(&super::RULES[32], self);
         v.cel(&super::RULES[33], self);
         v.cel(&super::RULES[34], self);
-        v.cel(&super::RULES[35], self);
-        v.cel(&super::RULES[36], self);
-        v.cel(&super::RULES[37], self);
-        v.cel(&super::RULES[38], self);
         if let Some(x) = &self.extension_ref {
             v.field("extensionRef", |v| {
                 crate::validate::Validate::validate(x, v);
@@ -1047,610 +596,11 @@ impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpecRulesBac
     }
 }
 
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GrpcRouteSpecRulesBackendRefsFiltersExtensionRef
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.group;
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        {
-            let x = &self.kind;
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GrpcRouteSpecRulesBackendRefsFiltersRequestHeaderModifier
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if !self.add.is_empty() {
-            let x = &self.add;
-            v.field("add", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &["name"]);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-        if !self.remove.is_empty() {
-            let x = &self.remove;
-            v.field("remove", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &[]);
-            });
-        }
-        if !self.set.is_empty() {
-            let x = &self.set;
-            v.field("set", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &["name"]);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GrpcRouteSpecRulesBackendRefsFiltersRequestHeaderModifierAdd
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 256);
-                v.pattern(x, &super::PATTERNS[11]);
-            });
-        }
-        {
-            let x = &self.value;
-            v.field("value", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 4096);
-                v.pattern(x, &super::PATTERNS[12]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GrpcRouteSpecRulesBackendRefsFiltersRequestHeaderModifierSet
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 256);
-                v.pattern(x, &super::PATTERNS[11]);
-            });
-        }
-        {
-            let x = &self.value;
-            v.field("value", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 4096);
-                v.pattern(x, &super::PATTERNS[12]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GrpcRouteSpecRulesBackendRefsFiltersRequestMirror
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[39], self);
-        {
-            let x = &self.backend_ref;
-            v.field("backendRef", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.fraction {
-            v.field("fraction", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.percent {
-            v.field("percent", |v| {
-                v.minimum(*x as f64, 0.0, false);
-                v.maximum(*x as f64, 100.0, false);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GrpcRouteSpecRulesBackendRefsFiltersRequestMirrorBackendRef
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[30], self);
-        if let Some(x) = &self.group {
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        if let Some(x) = &self.kind {
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.namespace {
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
-            });
-        }
-        if let Some(x) = &self.port {
-            v.field("port", |v| {
-                v.minimum(*x as f64, 1.0, false);
-                v.maximum(*x as f64, 65535.0, false);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GrpcRouteSpecRulesBackendRefsFiltersRequestMirrorFraction
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[40], self);
-        if let Some(x) = &self.denominator {
-            v.field("denominator", |v| {
-                v.minimum(*x as f64, 1.0, false);
-            });
-        }
-        {
-            let x = &self.numerator;
-            v.field("numerator", |v| {
-                v.minimum(*x as f64, 0.0, false);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GrpcRouteSpecRulesBackendRefsFiltersResponseHeaderModifier
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if !self.add.is_empty() {
-            let x = &self.add;
-            v.field("add", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &["name"]);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-        if !self.remove.is_empty() {
-            let x = &self.remove;
-            v.field("remove", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &[]);
-            });
-        }
-        if !self.set.is_empty() {
-            let x = &self.set;
-            v.field("set", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &["name"]);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GrpcRouteSpecRulesBackendRefsFiltersResponseHeaderModifierAdd
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 256);
-                v.pattern(x, &super::PATTERNS[11]);
-            });
-        }
-        {
-            let x = &self.value;
-            v.field("value", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 4096);
-                v.pattern(x, &super::PATTERNS[12]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GrpcRouteSpecRulesBackendRefsFiltersResponseHeaderModifierSet
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 256);
-                v.pattern(x, &super::PATTERNS[11]);
-            });
-        }
-        {
-            let x = &self.value;
-            v.field("value", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 4096);
-                v.pattern(x, &super::PATTERNS[12]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GrpcRouteSpecRulesBackendRefsFiltersType
-{
+impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteFilterType {
     fn validate(&self, _v: &mut crate::validate::Validator) {}
 }
 
-impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpecRulesFilters {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[31], self);
-        v.cel(&super::RULES[32], self);
-        v.cel(&super::RULES[33], self);
-        v.cel(&super::RULES[34], self);
-        v.cel(&super::RULES[35], self);
-        v.cel(&super::RULES[36], self);
-        v.cel(&super::RULES[37], self);
-        v.cel(&super::RULES[38], self);
-        if let Some(x) = &self.extension_ref {
-            v.field("extensionRef", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.request_header_modifier {
-            v.field("requestHeaderModifier", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.request_mirror {
-            v.field("requestMirror", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.response_header_modifier {
-            v.field("responseHeaderModifier", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpecRulesFiltersExtensionRef {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.group;
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        {
-            let x = &self.kind;
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GrpcRouteSpecRulesFiltersRequestHeaderModifier
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if !self.add.is_empty() {
-            let x = &self.add;
-            v.field("add", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &["name"]);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-        if !self.remove.is_empty() {
-            let x = &self.remove;
-            v.field("remove", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &[]);
-            });
-        }
-        if !self.set.is_empty() {
-            let x = &self.set;
-            v.field("set", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &["name"]);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GrpcRouteSpecRulesFiltersRequestHeaderModifierAdd
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 256);
-                v.pattern(x, &super::PATTERNS[11]);
-            });
-        }
-        {
-            let x = &self.value;
-            v.field("value", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 4096);
-                v.pattern(x, &super::PATTERNS[12]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GrpcRouteSpecRulesFiltersRequestHeaderModifierSet
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 256);
-                v.pattern(x, &super::PATTERNS[11]);
-            });
-        }
-        {
-            let x = &self.value;
-            v.field("value", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 4096);
-                v.pattern(x, &super::PATTERNS[12]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpecRulesFiltersRequestMirror {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[39], self);
-        {
-            let x = &self.backend_ref;
-            v.field("backendRef", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.fraction {
-            v.field("fraction", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.percent {
-            v.field("percent", |v| {
-                v.minimum(*x as f64, 0.0, false);
-                v.maximum(*x as f64, 100.0, false);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GrpcRouteSpecRulesFiltersRequestMirrorBackendRef
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[30], self);
-        if let Some(x) = &self.group {
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        if let Some(x) = &self.kind {
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.namespace {
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
-            });
-        }
-        if let Some(x) = &self.port {
-            v.field("port", |v| {
-                v.minimum(*x as f64, 1.0, false);
-                v.maximum(*x as f64, 65535.0, false);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GrpcRouteSpecRulesFiltersRequestMirrorFraction
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[40], self);
-        if let Some(x) = &self.denominator {
-            v.field("denominator", |v| {
-                v.minimum(*x as f64, 1.0, false);
-            });
-        }
-        {
-            let x = &self.numerator;
-            v.field("numerator", |v| {
-                v.minimum(*x as f64, 0.0, false);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GrpcRouteSpecRulesFiltersResponseHeaderModifier
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if !self.add.is_empty() {
-            let x = &self.add;
-            v.field("add", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &["name"]);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-        if !self.remove.is_empty() {
-            let x = &self.remove;
-            v.field("remove", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &[]);
-            });
-        }
-        if !self.set.is_empty() {
-            let x = &self.set;
-            v.field("set", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &["name"]);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GrpcRouteSpecRulesFiltersResponseHeaderModifierAdd
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 256);
-                v.pattern(x, &super::PATTERNS[11]);
-            });
-        }
-        {
-            let x = &self.value;
-            v.field("value", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 4096);
-                v.pattern(x, &super::PATTERNS[12]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GrpcRouteSpecRulesFiltersResponseHeaderModifierSet
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 256);
-                v.pattern(x, &super::PATTERNS[11]);
-            });
-        }
-        {
-            let x = &self.value;
-            v.field("value", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 4096);
-                v.pattern(x, &super::PATTERNS[12]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpecRulesFiltersType {
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpecRulesMatches {
+impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteMatch {
     fn validate(&self, v: &mut crate::validate::Validator) {
         if !self.headers.is_empty() {
             let x = &self.headers;
@@ -1672,188 +622,8 @@ impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpecRulesMat
     }
 }
 
-impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpecRulesMatchesHeaders {
+impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteRule {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 256);
-                v.pattern(x, &super::PATTERNS[11]);
-            });
-        }
-        {
-            let x = &self.value;
-            v.field("value", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 4096);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpecRulesMatchesHeadersType {
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpecRulesMatchesMethod {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[41], self);
-        v.cel(&super::RULES[42], self);
-        v.cel(&super::RULES[43], self);
-        if let Some(x) = &self.method {
-            v.field("method", |v| {
-                v.max_length(x, 1024);
-            });
-        }
-        if let Some(x) = &self.service {
-            v.field("service", |v| {
-                v.max_length(x, 1024);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpecRulesMatchesMethodType {
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpecRulesSessionPersistence {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[44], self);
-        v.cel(&super::RULES[45], self);
-        if let Some(x) = &self.absolute_timeout {
-            v.field("absoluteTimeout", |v| {
-                v.pattern(&x.to_string(), &super::PATTERNS[13]);
-            });
-        }
-        if let Some(x) = &self.session_name {
-            v.field("sessionName", |v| {
-                v.max_length(x, 128);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GrpcRouteSpecRulesSessionPersistenceCookieConfig
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GrpcRouteSpecRulesSessionPersistenceCookieConfigLifetimeType
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::GrpcRouteSpecRulesSessionPersistenceType
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpecUseDefaultGateways {
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpec {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if !self.hostnames.is_empty() {
-            let x = &self.hostnames;
-            v.field("hostnames", |v| {
-                v.max_items(x.len(), 16);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        v.min_length(x0, 1);
-                        v.max_length(x0, 253);
-                        v.pattern(x0, &super::PATTERNS[4]);
-                    });
-                }
-            });
-        }
-        if !self.parent_refs.is_empty() {
-            let x = &self.parent_refs;
-            v.field("parentRefs", |v| {
-                v.max_items(x.len(), 32);
-                v.cel(&super::RULES[24], x);
-                v.cel(&super::RULES[25], x);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-        if !self.rules.is_empty() {
-            let x = &self.rules;
-            v.field("rules", |v| {
-                v.min_items(x.len(), 1);
-                v.max_items(x.len(), 16);
-                v.cel(&super::RULES[46], x);
-                v.cel(&super::RULES[27], x);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecParentRefs {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if let Some(x) = &self.group {
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        if let Some(x) = &self.kind {
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.namespace {
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
-            });
-        }
-        if let Some(x) = &self.port {
-            v.field("port", |v| {
-                v.minimum(*x as f64, 1.0, false);
-                v.maximum(*x as f64, 65535.0, false);
-            });
-        }
-        if let Some(x) = &self.section_name {
-            v.field("sectionName", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[2]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRules {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[47], self);
-        v.cel(&super::RULES[48], self);
-        v.cel(&super::RULES[49], self);
-        v.cel(&super::RULES[50], self);
-        v.cel(&super::RULES[51], self);
         if !self.backend_refs.is_empty() {
             let x = &self.backend_refs;
             v.field("backendRefs", |v| {
@@ -1869,12 +639,8 @@ impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRules {
             let x = &self.filters;
             v.field("filters", |v| {
                 v.max_items(x.len(), 16);
-                v.cel(&super::RULES[52], x);
-                v.cel(&super::RULES[53], x);
-                v.cel(&super::RULES[28], x);
-                v.cel(&super::RULES[29], x);
-                v.cel(&super::RULES[54], x);
-                v.cel(&super::RULES[55], x);
+                v.cel(&super::RULES[22], x);
+                v.cel(&super::RULES[23], x);
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -1897,12 +663,7 @@ impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRules {
             v.field("name", |v| {
                 v.min_length(x, 1);
                 v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[2]);
-            });
-        }
-        if let Some(x) = &self.retry {
-            v.field("retry", |v| {
-                crate::validate::Validate::validate(x, v);
+                v.pattern(x, &super::PATTERNS[3]);
             });
         }
         if let Some(x) = &self.session_persistence {
@@ -1910,27 +671,95 @@ impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRules {
                 crate::validate::Validate::validate(x, v);
             });
         }
-        if let Some(x) = &self.timeouts {
-            v.field("timeouts", |v| {
-                crate::validate::Validate::validate(x, v);
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpec {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        if !self.hostnames.is_empty() {
+            let x = &self.hostnames;
+            v.field("hostnames", |v| {
+                v.max_items(x.len(), 16);
+                for (i, x0) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        v.min_length(x0, 1);
+                        v.max_length(x0, 253);
+                        v.pattern(x0, &super::PATTERNS[10]);
+                    });
+                }
+            });
+        }
+        if !self.parent_refs.is_empty() {
+            let x = &self.parent_refs;
+            v.field("parentRefs", |v| {
+                v.max_items(x.len(), 32);
+                v.cel(&super::RULES[35], x);
+                v.cel(&super::RULES[36], x);
+                for (i, x0) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        crate::validate::Validate::validate(x0, v);
+                    });
+                }
+            });
+        }
+        if !self.rules.is_empty() {
+            let x = &self.rules;
+            v.field("rules", |v| {
+                v.max_items(x.len(), 16);
+                v.cel(&super::RULES[37], x);
+                v.cel(&super::RULES[38], x);
+                for (i, x0) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        crate::validate::Validate::validate(x0, v);
+                    });
+                }
             });
         }
     }
 }
 
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefs {
+impl crate::validate::Validate for crate::gateway_api::v1::HeaderMatchType {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::HttpAuthConfig {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[30], self);
+        if !self.allowed_headers.is_empty() {
+            let x = &self.allowed_headers;
+            v.field("allowedHeaders", |v| {
+                v.max_items(x.len(), 64);
+                v.unique_by(x, &[]);
+            });
+        }
+        if !self.allowed_response_headers.is_empty() {
+            let x = &self.allowed_response_headers;
+            v.field("allowedResponseHeaders", |v| {
+                v.max_items(x.len(), 64);
+                v.unique_by(x, &[]);
+            });
+        }
+        if let Some(x) = &self.path {
+            v.field("path", |v| {
+                v.max_length(x, 1024);
+                v.pattern(x, &super::PATTERNS[11]);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::HttpBackendRef {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        v.cel(&super::RULES[0], self);
         if !self.filters.is_empty() {
             let x = &self.filters;
             v.field("filters", |v| {
                 v.max_items(x.len(), 16);
-                v.cel(&super::RULES[52], x);
-                v.cel(&super::RULES[53], x);
-                v.cel(&super::RULES[28], x);
-                v.cel(&super::RULES[29], x);
-                v.cel(&super::RULES[54], x);
-                v.cel(&super::RULES[55], x);
+                v.cel(&super::RULES[39], x);
+                v.cel(&super::RULES[40], x);
+                v.cel(&super::RULES[22], x);
+                v.cel(&super::RULES[23], x);
+                v.cel(&super::RULES[41], x);
+                v.cel(&super::RULES[42], x);
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -1962,7 +791,7 @@ impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesBac
             v.field("namespace", |v| {
                 v.min_length(x, 1);
                 v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
+                v.pattern(x, &super::PATTERNS[2]);
             });
         }
         if let Some(x) = &self.port {
@@ -1980,24 +809,315 @@ impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesBac
     }
 }
 
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFilters {
+impl crate::validate::Validate for crate::gateway_api::v1::HttpCorsFilter {
     fn validate(&self, v: &mut crate::validate::Validator) {
+        if !self.allow_headers.is_empty() {
+            let x = &self.allow_headers;
+            v.field("allowHeaders", |v| {
+                v.max_items(x.len(), 64);
+                v.unique_by(x, &[]);
+                v.cel(&super::RULES[43], x);
+                for (i, x0) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        v.min_length(x0, 1);
+                        v.max_length(x0, 256);
+                        v.pattern(x0, &super::PATTERNS[9]);
+                    });
+                }
+            });
+        }
+        if !self.allow_methods.is_empty() {
+            let x = &self.allow_methods;
+            v.field("allowMethods", |v| {
+                v.max_items(x.len(), 9);
+                v.unique_by(x, &[]);
+                v.cel(&super::RULES[44], x);
+            });
+        }
+        if !self.allow_origins.is_empty() {
+            let x = &self.allow_origins;
+            v.field("allowOrigins", |v| {
+                v.max_items(x.len(), 64);
+                v.unique_by(x, &[]);
+                v.cel(&super::RULES[45], x);
+                for (i, x0) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        v.min_length(x0, 1);
+                        v.max_length(x0, 253);
+                        v.pattern(x0, &super::PATTERNS[12]);
+                    });
+                }
+            });
+        }
+        if !self.expose_headers.is_empty() {
+            let x = &self.expose_headers;
+            v.field("exposeHeaders", |v| {
+                v.max_items(x.len(), 64);
+                v.unique_by(x, &[]);
+                for (i, x0) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        v.min_length(x0, 1);
+                        v.max_length(x0, 256);
+                        v.pattern(x0, &super::PATTERNS[9]);
+                    });
+                }
+            });
+        }
+        if let Some(x) = &self.max_age {
+            v.field("maxAge", |v| {
+                v.minimum(*x as f64, 1.0, false);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::HttpExternalAuthFilter {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        v.cel(&super::RULES[46], self);
+        v.cel(&super::RULES[47], self);
+        v.cel(&super::RULES[48], self);
+        v.cel(&super::RULES[49], self);
+        {
+            let x = &self.backend_ref;
+            v.field("backendRef", |v| {
+                crate::validate::Validate::validate(x, v);
+            });
+        }
+        if let Some(x) = &self.grpc {
+            v.field("grpc", |v| {
+                crate::validate::Validate::validate(x, v);
+            });
+        }
+        if let Some(x) = &self.http {
+            v.field("http", |v| {
+                crate::validate::Validate::validate(x, v);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::HttpHeader {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        {
+            let x = &self.name;
+            v.field("name", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 256);
+                v.pattern(x, &super::PATTERNS[9]);
+            });
+        }
+        {
+            let x = &self.value;
+            v.field("value", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 4096);
+                v.pattern(x, &super::PATTERNS[13]);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::common::HttpHeaderFilter {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        if !self.add.is_empty() {
+            let x = &self.add;
+            v.field("add", |v| {
+                v.max_items(x.len(), 16);
+                v.unique_by(x, &["name"]);
+                for (i, x0) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        crate::validate::Validate::validate(x0, v);
+                    });
+                }
+            });
+        }
+        if !self.remove.is_empty() {
+            let x = &self.remove;
+            v.field("remove", |v| {
+                v.max_items(x.len(), 16);
+                v.unique_by(x, &[]);
+            });
+        }
+        if !self.set.is_empty() {
+            let x = &self.set;
+            v.field("set", |v| {
+                v.max_items(x.len(), 16);
+                v.unique_by(x, &["name"]);
+                for (i, x0) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        crate::validate::Validate::validate(x0, v);
+                    });
+                }
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::HttpHeaderMatch {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        {
+            let x = &self.name;
+            v.field("name", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 256);
+                v.pattern(x, &super::PATTERNS[9]);
+            });
+        }
+        {
+            let x = &self.value;
+            v.field("value", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 4096);
+                v.pattern(x, &super::PATTERNS[13]);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::HttpMethod {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::HttpMethodWithWildcard {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::HttpPathMatch {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        v.cel(&super::RULES[50], self);
+        v.cel(&super::RULES[51], self);
+        v.cel(&super::RULES[52], self);
+        v.cel(&super::RULES[53], self);
+        v.cel(&super::RULES[54], self);
+        v.cel(&super::RULES[55], self);
         v.cel(&super::RULES[56], self);
         v.cel(&super::RULES[57], self);
-        v.cel(&super::RULES[31], self);
-        v.cel(&super::RULES[32], self);
-        v.cel(&super::RULES[33], self);
-        v.cel(&super::RULES[34], self);
-        v.cel(&super::RULES[35], self);
-        v.cel(&super::RULES[36], self);
         v.cel(&super::RULES[58], self);
         v.cel(&super::RULES[59], self);
         v.cel(&super::RULES[60], self);
+        if let Some(x) = &self.value {
+            v.field("value", |v| {
+                v.max_length(x, 1024);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::HttpPathModifier {
+    fn validate(&self, v: &mut crate::validate::Validator) {
         v.cel(&super::RULES[61], self);
-        v.cel(&super::RULES[37], self);
-        v.cel(&super::RULES[38], self);
         v.cel(&super::RULES[62], self);
         v.cel(&super::RULES[63], self);
+        v.cel(&super::RULES[64], self);
+        if let Some(x) = &self.replace_full_path {
+            v.field("replaceFullPath", |v| {
+                v.max_length(x, 1024);
+            });
+        }
+        if let Some(x) = &self.replace_prefix_match {
+            v.field("replacePrefixMatch", |v| {
+                v.max_length(x, 1024);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::HttpPathModifierType {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::HttpQueryParamMatch {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        {
+            let x = &self.name;
+            v.field("name", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 256);
+                v.pattern(x, &super::PATTERNS[9]);
+            });
+        }
+        {
+            let x = &self.value;
+            v.field("value", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 1024);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::common::HttpRequestMirrorFilter {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        v.cel(&super::RULES[65], self);
+        {
+            let x = &self.backend_ref;
+            v.field("backendRef", |v| {
+                crate::validate::Validate::validate(x, v);
+            });
+        }
+        if let Some(x) = &self.fraction {
+            v.field("fraction", |v| {
+                crate::validate::Validate::validate(x, v);
+            });
+        }
+        if let Some(x) = &self.percent {
+            v.field("percent", |v| {
+                v.minimum(*x as f64, 0.0, false);
+                v.maximum(*x as f64, 100.0, false);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::HttpRequestRedirectFilter {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        if let Some(x) = &self.hostname {
+            v.field("hostname", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 253);
+                v.pattern(x, &super::PATTERNS[3]);
+            });
+        }
+        if let Some(x) = &self.path {
+            v.field("path", |v| {
+                crate::validate::Validate::validate(x, v);
+            });
+        }
+        if let Some(x) = &self.port {
+            v.field("port", |v| {
+                v.minimum(*x as f64, 1.0, false);
+                v.maximum(*x as f64, 65535.0, false);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::HttpRequestRedirectFilterScheme {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteExternalAuthProtocol {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteFilter {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        v.cel(&super::RULES[66], self);
+        v.cel(&super::RULES[67], self);
+        v.cel(&super::RULES[27], self);
+        v.cel(&super::RULES[28], self);
+        v.cel(&super::RULES[29], self);
+        v.cel(&super::RULES[30], self);
+        v.cel(&super::RULES[31], self);
+        v.cel(&super::RULES[32], self);
+        v.cel(&super::RULES[68], self);
+        v.cel(&super::RULES[69], self);
+        v.cel(&super::RULES[70], self);
+        v.cel(&super::RULES[71], self);
+        v.cel(&super::RULES[33], self);
+        v.cel(&super::RULES[34], self);
+        v.cel(&super::RULES[72], self);
+        v.cel(&super::RULES[73], self);
         if let Some(x) = &self.cors {
             v.field("cors", |v| {
                 crate::validate::Validate::validate(x, v);
@@ -2041,1220 +1161,11 @@ impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesBac
     }
 }
 
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersCors
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if !self.allow_headers.is_empty() {
-            let x = &self.allow_headers;
-            v.field("allowHeaders", |v| {
-                v.max_items(x.len(), 64);
-                v.unique_by(x, &[]);
-                v.cel(&super::RULES[64], x);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        v.min_length(x0, 1);
-                        v.max_length(x0, 256);
-                        v.pattern(x0, &super::PATTERNS[11]);
-                    });
-                }
-            });
-        }
-        if !self.allow_methods.is_empty() {
-            let x = &self.allow_methods;
-            v.field("allowMethods", |v| {
-                v.max_items(x.len(), 9);
-                v.unique_by(x, &[]);
-                v.cel(&super::RULES[65], x);
-            });
-        }
-        if !self.allow_origins.is_empty() {
-            let x = &self.allow_origins;
-            v.field("allowOrigins", |v| {
-                v.max_items(x.len(), 64);
-                v.unique_by(x, &[]);
-                v.cel(&super::RULES[66], x);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        v.min_length(x0, 1);
-                        v.max_length(x0, 253);
-                        v.pattern(x0, &super::PATTERNS[14]);
-                    });
-                }
-            });
-        }
-        if !self.expose_headers.is_empty() {
-            let x = &self.expose_headers;
-            v.field("exposeHeaders", |v| {
-                v.max_items(x.len(), 64);
-                v.unique_by(x, &[]);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        v.min_length(x0, 1);
-                        v.max_length(x0, 256);
-                        v.pattern(x0, &super::PATTERNS[11]);
-                    });
-                }
-            });
-        }
-        if let Some(x) = &self.max_age {
-            v.field("maxAge", |v| {
-                v.minimum(*x as f64, 1.0, false);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersCorsAllowMethods
-{
+impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteFilterType {
     fn validate(&self, _v: &mut crate::validate::Validator) {}
 }
 
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersExtensionRef
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.group;
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        {
-            let x = &self.kind;
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersExternalAuth
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[67], self);
-        v.cel(&super::RULES[68], self);
-        v.cel(&super::RULES[69], self);
-        v.cel(&super::RULES[70], self);
-        {
-            let x = &self.backend_ref;
-            v.field("backendRef", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.grpc {
-            v.field("grpc", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.http {
-            v.field("http", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersExternalAuthBackendRef
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[30], self);
-        if let Some(x) = &self.group {
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        if let Some(x) = &self.kind {
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.namespace {
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
-            });
-        }
-        if let Some(x) = &self.port {
-            v.field("port", |v| {
-                v.minimum(*x as f64, 1.0, false);
-                v.maximum(*x as f64, 65535.0, false);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersExternalAuthForwardBody
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersExternalAuthGrpc
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if !self.allowed_headers.is_empty() {
-            let x = &self.allowed_headers;
-            v.field("allowedHeaders", |v| {
-                v.max_items(x.len(), 64);
-                v.unique_by(x, &[]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersExternalAuthHttp
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if !self.allowed_headers.is_empty() {
-            let x = &self.allowed_headers;
-            v.field("allowedHeaders", |v| {
-                v.max_items(x.len(), 64);
-                v.unique_by(x, &[]);
-            });
-        }
-        if !self.allowed_response_headers.is_empty() {
-            let x = &self.allowed_response_headers;
-            v.field("allowedResponseHeaders", |v| {
-                v.max_items(x.len(), 64);
-                v.unique_by(x, &[]);
-            });
-        }
-        if let Some(x) = &self.path {
-            v.field("path", |v| {
-                v.max_length(x, 1024);
-                v.pattern(x, &super::PATTERNS[15]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersExternalAuthProtocol
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersRequestHeaderModifier
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if !self.add.is_empty() {
-            let x = &self.add;
-            v.field("add", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &["name"]);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-        if !self.remove.is_empty() {
-            let x = &self.remove;
-            v.field("remove", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &[]);
-            });
-        }
-        if !self.set.is_empty() {
-            let x = &self.set;
-            v.field("set", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &["name"]);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersRequestHeaderModifierAdd
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 256);
-                v.pattern(x, &super::PATTERNS[11]);
-            });
-        }
-        {
-            let x = &self.value;
-            v.field("value", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 4096);
-                v.pattern(x, &super::PATTERNS[12]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersRequestHeaderModifierSet
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 256);
-                v.pattern(x, &super::PATTERNS[11]);
-            });
-        }
-        {
-            let x = &self.value;
-            v.field("value", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 4096);
-                v.pattern(x, &super::PATTERNS[12]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersRequestMirror
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[39], self);
-        {
-            let x = &self.backend_ref;
-            v.field("backendRef", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.fraction {
-            v.field("fraction", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.percent {
-            v.field("percent", |v| {
-                v.minimum(*x as f64, 0.0, false);
-                v.maximum(*x as f64, 100.0, false);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersRequestMirrorBackendRef
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[30], self);
-        if let Some(x) = &self.group {
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        if let Some(x) = &self.kind {
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.namespace {
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
-            });
-        }
-        if let Some(x) = &self.port {
-            v.field("port", |v| {
-                v.minimum(*x as f64, 1.0, false);
-                v.maximum(*x as f64, 65535.0, false);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersRequestMirrorFraction
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[40], self);
-        if let Some(x) = &self.denominator {
-            v.field("denominator", |v| {
-                v.minimum(*x as f64, 1.0, false);
-            });
-        }
-        {
-            let x = &self.numerator;
-            v.field("numerator", |v| {
-                v.minimum(*x as f64, 0.0, false);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersRequestRedirect
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if let Some(x) = &self.hostname {
-            v.field("hostname", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[2]);
-            });
-        }
-        if let Some(x) = &self.path {
-            v.field("path", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.port {
-            v.field("port", |v| {
-                v.minimum(*x as f64, 1.0, false);
-                v.maximum(*x as f64, 65535.0, false);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersRequestRedirectPath
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[71], self);
-        v.cel(&super::RULES[72], self);
-        v.cel(&super::RULES[73], self);
-        v.cel(&super::RULES[74], self);
-        if let Some(x) = &self.replace_full_path {
-            v.field("replaceFullPath", |v| {
-                v.max_length(x, 1024);
-            });
-        }
-        if let Some(x) = &self.replace_prefix_match {
-            v.field("replacePrefixMatch", |v| {
-                v.max_length(x, 1024);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersRequestRedirectPathType
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersRequestRedirectScheme
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersResponseHeaderModifier
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if !self.add.is_empty() {
-            let x = &self.add;
-            v.field("add", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &["name"]);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-        if !self.remove.is_empty() {
-            let x = &self.remove;
-            v.field("remove", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &[]);
-            });
-        }
-        if !self.set.is_empty() {
-            let x = &self.set;
-            v.field("set", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &["name"]);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersResponseHeaderModifierAdd
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 256);
-                v.pattern(x, &super::PATTERNS[11]);
-            });
-        }
-        {
-            let x = &self.value;
-            v.field("value", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 4096);
-                v.pattern(x, &super::PATTERNS[12]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersResponseHeaderModifierSet
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 256);
-                v.pattern(x, &super::PATTERNS[11]);
-            });
-        }
-        {
-            let x = &self.value;
-            v.field("value", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 4096);
-                v.pattern(x, &super::PATTERNS[12]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersType
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersUrlRewrite
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if let Some(x) = &self.hostname {
-            v.field("hostname", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[2]);
-            });
-        }
-        if let Some(x) = &self.path {
-            v.field("path", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersUrlRewritePath
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[71], self);
-        v.cel(&super::RULES[72], self);
-        v.cel(&super::RULES[73], self);
-        v.cel(&super::RULES[74], self);
-        if let Some(x) = &self.replace_full_path {
-            v.field("replaceFullPath", |v| {
-                v.max_length(x, 1024);
-            });
-        }
-        if let Some(x) = &self.replace_prefix_match {
-            v.field("replacePrefixMatch", |v| {
-                v.max_length(x, 1024);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesBackendRefsFiltersUrlRewritePathType
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesFilters {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[56], self);
-        v.cel(&super::RULES[57], self);
-        v.cel(&super::RULES[31], self);
-        v.cel(&super::RULES[32], self);
-        v.cel(&super::RULES[33], self);
-        v.cel(&super::RULES[34], self);
-        v.cel(&super::RULES[35], self);
-        v.cel(&super::RULES[36], self);
-        v.cel(&super::RULES[58], self);
-        v.cel(&super::RULES[59], self);
-        v.cel(&super::RULES[60], self);
-        v.cel(&super::RULES[61], self);
-        v.cel(&super::RULES[37], self);
-        v.cel(&super::RULES[38], self);
-        v.cel(&super::RULES[62], self);
-        v.cel(&super::RULES[63], self);
-        if let Some(x) = &self.cors {
-            v.field("cors", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.extension_ref {
-            v.field("extensionRef", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.external_auth {
-            v.field("externalAuth", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.request_header_modifier {
-            v.field("requestHeaderModifier", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.request_mirror {
-            v.field("requestMirror", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.request_redirect {
-            v.field("requestRedirect", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.response_header_modifier {
-            v.field("responseHeaderModifier", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.url_rewrite {
-            v.field("urlRewrite", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesFiltersCors {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if !self.allow_headers.is_empty() {
-            let x = &self.allow_headers;
-            v.field("allowHeaders", |v| {
-                v.max_items(x.len(), 64);
-                v.unique_by(x, &[]);
-                v.cel(&super::RULES[64], x);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        v.min_length(x0, 1);
-                        v.max_length(x0, 256);
-                        v.pattern(x0, &super::PATTERNS[11]);
-                    });
-                }
-            });
-        }
-        if !self.allow_methods.is_empty() {
-            let x = &self.allow_methods;
-            v.field("allowMethods", |v| {
-                v.max_items(x.len(), 9);
-                v.unique_by(x, &[]);
-                v.cel(&super::RULES[65], x);
-            });
-        }
-        if !self.allow_origins.is_empty() {
-            let x = &self.allow_origins;
-            v.field("allowOrigins", |v| {
-                v.max_items(x.len(), 64);
-                v.unique_by(x, &[]);
-                v.cel(&super::RULES[66], x);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        v.min_length(x0, 1);
-                        v.max_length(x0, 253);
-                        v.pattern(x0, &super::PATTERNS[14]);
-                    });
-                }
-            });
-        }
-        if !self.expose_headers.is_empty() {
-            let x = &self.expose_headers;
-            v.field("exposeHeaders", |v| {
-                v.max_items(x.len(), 64);
-                v.unique_by(x, &[]);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        v.min_length(x0, 1);
-                        v.max_length(x0, 256);
-                        v.pattern(x0, &super::PATTERNS[11]);
-                    });
-                }
-            });
-        }
-        if let Some(x) = &self.max_age {
-            v.field("maxAge", |v| {
-                v.minimum(*x as f64, 1.0, false);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesFiltersCorsAllowMethods
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesFiltersExtensionRef {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.group;
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        {
-            let x = &self.kind;
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesFiltersExternalAuth {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[67], self);
-        v.cel(&super::RULES[68], self);
-        v.cel(&super::RULES[69], self);
-        v.cel(&super::RULES[70], self);
-        {
-            let x = &self.backend_ref;
-            v.field("backendRef", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.grpc {
-            v.field("grpc", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.http {
-            v.field("http", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesFiltersExternalAuthBackendRef
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[30], self);
-        if let Some(x) = &self.group {
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        if let Some(x) = &self.kind {
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.namespace {
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
-            });
-        }
-        if let Some(x) = &self.port {
-            v.field("port", |v| {
-                v.minimum(*x as f64, 1.0, false);
-                v.maximum(*x as f64, 65535.0, false);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesFiltersExternalAuthForwardBody
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesFiltersExternalAuthGrpc
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if !self.allowed_headers.is_empty() {
-            let x = &self.allowed_headers;
-            v.field("allowedHeaders", |v| {
-                v.max_items(x.len(), 64);
-                v.unique_by(x, &[]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesFiltersExternalAuthHttp
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if !self.allowed_headers.is_empty() {
-            let x = &self.allowed_headers;
-            v.field("allowedHeaders", |v| {
-                v.max_items(x.len(), 64);
-                v.unique_by(x, &[]);
-            });
-        }
-        if !self.allowed_response_headers.is_empty() {
-            let x = &self.allowed_response_headers;
-            v.field("allowedResponseHeaders", |v| {
-                v.max_items(x.len(), 64);
-                v.unique_by(x, &[]);
-            });
-        }
-        if let Some(x) = &self.path {
-            v.field("path", |v| {
-                v.max_length(x, 1024);
-                v.pattern(x, &super::PATTERNS[15]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesFiltersExternalAuthProtocol
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesFiltersRequestHeaderModifier
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if !self.add.is_empty() {
-            let x = &self.add;
-            v.field("add", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &["name"]);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-        if !self.remove.is_empty() {
-            let x = &self.remove;
-            v.field("remove", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &[]);
-            });
-        }
-        if !self.set.is_empty() {
-            let x = &self.set;
-            v.field("set", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &["name"]);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesFiltersRequestHeaderModifierAdd
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 256);
-                v.pattern(x, &super::PATTERNS[11]);
-            });
-        }
-        {
-            let x = &self.value;
-            v.field("value", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 4096);
-                v.pattern(x, &super::PATTERNS[12]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesFiltersRequestHeaderModifierSet
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 256);
-                v.pattern(x, &super::PATTERNS[11]);
-            });
-        }
-        {
-            let x = &self.value;
-            v.field("value", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 4096);
-                v.pattern(x, &super::PATTERNS[12]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesFiltersRequestMirror {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[39], self);
-        {
-            let x = &self.backend_ref;
-            v.field("backendRef", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.fraction {
-            v.field("fraction", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.percent {
-            v.field("percent", |v| {
-                v.minimum(*x as f64, 0.0, false);
-                v.maximum(*x as f64, 100.0, false);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesFiltersRequestMirrorBackendRef
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[30], self);
-        if let Some(x) = &self.group {
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        if let Some(x) = &self.kind {
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.namespace {
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
-            });
-        }
-        if let Some(x) = &self.port {
-            v.field("port", |v| {
-                v.minimum(*x as f64, 1.0, false);
-                v.maximum(*x as f64, 65535.0, false);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesFiltersRequestMirrorFraction
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[40], self);
-        if let Some(x) = &self.denominator {
-            v.field("denominator", |v| {
-                v.minimum(*x as f64, 1.0, false);
-            });
-        }
-        {
-            let x = &self.numerator;
-            v.field("numerator", |v| {
-                v.minimum(*x as f64, 0.0, false);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesFiltersRequestRedirect
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if let Some(x) = &self.hostname {
-            v.field("hostname", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[2]);
-            });
-        }
-        if let Some(x) = &self.path {
-            v.field("path", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.port {
-            v.field("port", |v| {
-                v.minimum(*x as f64, 1.0, false);
-                v.maximum(*x as f64, 65535.0, false);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesFiltersRequestRedirectPath
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[71], self);
-        v.cel(&super::RULES[72], self);
-        v.cel(&super::RULES[73], self);
-        v.cel(&super::RULES[74], self);
-        if let Some(x) = &self.replace_full_path {
-            v.field("replaceFullPath", |v| {
-                v.max_length(x, 1024);
-            });
-        }
-        if let Some(x) = &self.replace_prefix_match {
-            v.field("replacePrefixMatch", |v| {
-                v.max_length(x, 1024);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesFiltersRequestRedirectPathType
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesFiltersRequestRedirectScheme
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesFiltersResponseHeaderModifier
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if !self.add.is_empty() {
-            let x = &self.add;
-            v.field("add", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &["name"]);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-        if !self.remove.is_empty() {
-            let x = &self.remove;
-            v.field("remove", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &[]);
-            });
-        }
-        if !self.set.is_empty() {
-            let x = &self.set;
-            v.field("set", |v| {
-                v.max_items(x.len(), 16);
-                v.unique_by(x, &["name"]);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesFiltersResponseHeaderModifierAdd
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 256);
-                v.pattern(x, &super::PATTERNS[11]);
-            });
-        }
-        {
-            let x = &self.value;
-            v.field("value", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 4096);
-                v.pattern(x, &super::PATTERNS[12]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesFiltersResponseHeaderModifierSet
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 256);
-                v.pattern(x, &super::PATTERNS[11]);
-            });
-        }
-        {
-            let x = &self.value;
-            v.field("value", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 4096);
-                v.pattern(x, &super::PATTERNS[12]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesFiltersType {
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesFiltersUrlRewrite {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if let Some(x) = &self.hostname {
-            v.field("hostname", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[2]);
-            });
-        }
-        if let Some(x) = &self.path {
-            v.field("path", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesFiltersUrlRewritePath {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[71], self);
-        v.cel(&super::RULES[72], self);
-        v.cel(&super::RULES[73], self);
-        v.cel(&super::RULES[74], self);
-        if let Some(x) = &self.replace_full_path {
-            v.field("replaceFullPath", |v| {
-                v.max_length(x, 1024);
-            });
-        }
-        if let Some(x) = &self.replace_prefix_match {
-            v.field("replacePrefixMatch", |v| {
-                v.max_length(x, 1024);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesFiltersUrlRewritePathType
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesMatches {
+impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteMatch {
     fn validate(&self, v: &mut crate::validate::Validator) {
         if !self.headers.is_empty() {
             let x = &self.headers;
@@ -3288,87 +1199,7 @@ impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesMat
     }
 }
 
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesMatchesHeaders {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 256);
-                v.pattern(x, &super::PATTERNS[11]);
-            });
-        }
-        {
-            let x = &self.value;
-            v.field("value", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 4096);
-                v.pattern(x, &super::PATTERNS[12]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesMatchesHeadersType {
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesMatchesMethod {
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesMatchesPath {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[75], self);
-        v.cel(&super::RULES[76], self);
-        v.cel(&super::RULES[77], self);
-        v.cel(&super::RULES[78], self);
-        v.cel(&super::RULES[79], self);
-        v.cel(&super::RULES[80], self);
-        v.cel(&super::RULES[81], self);
-        v.cel(&super::RULES[82], self);
-        v.cel(&super::RULES[83], self);
-        v.cel(&super::RULES[84], self);
-        v.cel(&super::RULES[85], self);
-        if let Some(x) = &self.value {
-            v.field("value", |v| {
-                v.max_length(x, 1024);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesMatchesPathType {
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesMatchesQueryParams {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 256);
-                v.pattern(x, &super::PATTERNS[11]);
-            });
-        }
-        {
-            let x = &self.value;
-            v.field("value", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 1024);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesMatchesQueryParamsType
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesRetry {
+impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteRetry {
     fn validate(&self, v: &mut crate::validate::Validator) {
         if let Some(x) = &self.attempts {
             v.field("attempts", |v| {
@@ -3377,7 +1208,7 @@ impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesRet
         }
         if let Some(x) = &self.backoff {
             v.field("backoff", |v| {
-                v.pattern(&x.to_string(), &super::PATTERNS[13]);
+                v.pattern(&x.to_string(), &super::PATTERNS[5]);
             });
         }
         if !self.codes.is_empty() {
@@ -3395,58 +1226,258 @@ impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesRet
     }
 }
 
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesSessionPersistence {
+impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteRule {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[44], self);
-        v.cel(&super::RULES[45], self);
-        if let Some(x) = &self.absolute_timeout {
-            v.field("absoluteTimeout", |v| {
-                v.pattern(&x.to_string(), &super::PATTERNS[13]);
+        v.cel(&super::RULES[74], self);
+        v.cel(&super::RULES[75], self);
+        v.cel(&super::RULES[76], self);
+        v.cel(&super::RULES[77], self);
+        v.cel(&super::RULES[78], self);
+        if !self.backend_refs.is_empty() {
+            let x = &self.backend_refs;
+            v.field("backendRefs", |v| {
+                v.max_items(x.len(), 16);
+                for (i, x0) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        crate::validate::Validate::validate(x0, v);
+                    });
+                }
             });
         }
-        if let Some(x) = &self.session_name {
-            v.field("sessionName", |v| {
-                v.max_length(x, 128);
+        if !self.filters.is_empty() {
+            let x = &self.filters;
+            v.field("filters", |v| {
+                v.max_items(x.len(), 16);
+                v.cel(&super::RULES[39], x);
+                v.cel(&super::RULES[40], x);
+                v.cel(&super::RULES[22], x);
+                v.cel(&super::RULES[23], x);
+                v.cel(&super::RULES[41], x);
+                v.cel(&super::RULES[42], x);
+                for (i, x0) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        crate::validate::Validate::validate(x0, v);
+                    });
+                }
+            });
+        }
+        if !self.matches.is_empty() {
+            let x = &self.matches;
+            v.field("matches", |v| {
+                v.max_items(x.len(), 64);
+                for (i, x0) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        crate::validate::Validate::validate(x0, v);
+                    });
+                }
+            });
+        }
+        if let Some(x) = &self.name {
+            v.field("name", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 253);
+                v.pattern(x, &super::PATTERNS[3]);
+            });
+        }
+        if let Some(x) = &self.retry {
+            v.field("retry", |v| {
+                crate::validate::Validate::validate(x, v);
+            });
+        }
+        if let Some(x) = &self.session_persistence {
+            v.field("sessionPersistence", |v| {
+                crate::validate::Validate::validate(x, v);
+            });
+        }
+        if let Some(x) = &self.timeouts {
+            v.field("timeouts", |v| {
+                crate::validate::Validate::validate(x, v);
             });
         }
     }
 }
 
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesSessionPersistenceCookieConfig
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesSessionPersistenceCookieConfigLifetimeType
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::HttpRouteSpecRulesSessionPersistenceType
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecRulesTimeouts {
+impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpec {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[86], self);
+        if !self.hostnames.is_empty() {
+            let x = &self.hostnames;
+            v.field("hostnames", |v| {
+                v.max_items(x.len(), 16);
+                for (i, x0) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        v.min_length(x0, 1);
+                        v.max_length(x0, 253);
+                        v.pattern(x0, &super::PATTERNS[10]);
+                    });
+                }
+            });
+        }
+        if !self.parent_refs.is_empty() {
+            let x = &self.parent_refs;
+            v.field("parentRefs", |v| {
+                v.max_items(x.len(), 32);
+                v.cel(&super::RULES[35], x);
+                v.cel(&super::RULES[36], x);
+                for (i, x0) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        crate::validate::Validate::validate(x0, v);
+                    });
+                }
+            });
+        }
+        if !self.rules.is_empty() {
+            let x = &self.rules;
+            v.field("rules", |v| {
+                v.min_items(x.len(), 1);
+                v.max_items(x.len(), 16);
+                v.cel(&super::RULES[79], x);
+                v.cel(&super::RULES[38], x);
+                for (i, x0) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        crate::validate::Validate::validate(x0, v);
+                    });
+                }
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteTimeouts {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        v.cel(&super::RULES[80], self);
         if let Some(x) = &self.backend_request {
             v.field("backendRequest", |v| {
-                v.pattern(&x.to_string(), &super::PATTERNS[13]);
+                v.pattern(&x.to_string(), &super::PATTERNS[5]);
             });
         }
         if let Some(x) = &self.request {
             v.field("request", |v| {
-                v.pattern(&x.to_string(), &super::PATTERNS[13]);
+                v.pattern(&x.to_string(), &super::PATTERNS[5]);
             });
         }
     }
 }
 
-impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpecUseDefaultGateways {
+impl crate::validate::Validate for crate::gateway_api::v1::HttpUrlRewriteFilter {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        if let Some(x) = &self.hostname {
+            v.field("hostname", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 253);
+                v.pattern(x, &super::PATTERNS[3]);
+            });
+        }
+        if let Some(x) = &self.path {
+            v.field("path", |v| {
+                crate::validate::Validate::validate(x, v);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::LabelSelector {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::LabelSelectorRequirement {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::Listener {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        if let Some(x) = &self.allowed_routes {
+            v.field("allowedRoutes", |v| {
+                crate::validate::Validate::validate(x, v);
+            });
+        }
+        if let Some(x) = &self.hostname {
+            v.field("hostname", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 253);
+                v.pattern(x, &super::PATTERNS[10]);
+            });
+        }
+        {
+            let x = &self.name;
+            v.field("name", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 253);
+                v.pattern(x, &super::PATTERNS[3]);
+            });
+        }
+        {
+            let x = &self.port;
+            v.field("port", |v| {
+                v.minimum(*x as f64, 1.0, false);
+                v.maximum(*x as f64, 65535.0, false);
+            });
+        }
+        {
+            let x = &self.protocol;
+            v.field("protocol", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 255);
+                v.pattern(x, &super::PATTERNS[14]);
+            });
+        }
+        if let Some(x) = &self.tls {
+            v.field("tls", |v| {
+                crate::validate::Validate::validate(x, v);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::ListenerEntry {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        if let Some(x) = &self.allowed_routes {
+            v.field("allowedRoutes", |v| {
+                crate::validate::Validate::validate(x, v);
+            });
+        }
+        if let Some(x) = &self.hostname {
+            v.field("hostname", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 253);
+                v.pattern(x, &super::PATTERNS[10]);
+            });
+        }
+        {
+            let x = &self.name;
+            v.field("name", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 253);
+                v.pattern(x, &super::PATTERNS[3]);
+            });
+        }
+        {
+            let x = &self.port;
+            v.field("port", |v| {
+                v.minimum(*x as f64, 1.0, false);
+                v.maximum(*x as f64, 65535.0, false);
+            });
+        }
+        {
+            let x = &self.protocol;
+            v.field("protocol", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 255);
+                v.pattern(x, &super::PATTERNS[14]);
+            });
+        }
+        if let Some(x) = &self.tls {
+            v.field("tls", |v| {
+                crate::validate::Validate::validate(x, v);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::ListenerNamespaces {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::ListenerNamespacesFrom {
     fn validate(&self, _v: &mut crate::validate::Validator) {}
 }
 
@@ -3458,12 +1489,12 @@ impl crate::validate::Validate for crate::gateway_api::v1::ListenerSetSpec {
                 v.min_items(x.len(), 1);
                 v.max_items(x.len(), 64);
                 v.unique_by(x, &["name"]);
-                v.cel(&super::RULES[11], x);
-                v.cel(&super::RULES[12], x);
-                v.cel(&super::RULES[13], x);
-                v.cel(&super::RULES[14], x);
                 v.cel(&super::RULES[15], x);
-                v.cel(&super::RULES[87], x);
+                v.cel(&super::RULES[16], x);
+                v.cel(&super::RULES[17], x);
+                v.cel(&super::RULES[18], x);
+                v.cel(&super::RULES[19], x);
+                v.cel(&super::RULES[81], x);
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -3480,114 +1511,9 @@ impl crate::validate::Validate for crate::gateway_api::v1::ListenerSetSpec {
     }
 }
 
-impl crate::validate::Validate for crate::gateway_api::v1::ListenerSetSpecListeners {
+impl crate::validate::Validate for crate::gateway_api::common::ListenerTlsConfig {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        if let Some(x) = &self.allowed_routes {
-            v.field("allowedRoutes", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.hostname {
-            v.field("hostname", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[4]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[2]);
-            });
-        }
-        {
-            let x = &self.port;
-            v.field("port", |v| {
-                v.minimum(*x as f64, 1.0, false);
-                v.maximum(*x as f64, 65535.0, false);
-            });
-        }
-        {
-            let x = &self.protocol;
-            v.field("protocol", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 255);
-                v.pattern(x, &super::PATTERNS[10]);
-            });
-        }
-        if let Some(x) = &self.tls {
-            v.field("tls", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::ListenerSetSpecListenersAllowedRoutes {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if !self.kinds.is_empty() {
-            let x = &self.kinds;
-            v.field("kinds", |v| {
-                v.max_items(x.len(), 8);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::ListenerSetSpecListenersAllowedRoutesKinds
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if let Some(x) = &self.group {
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        {
-            let x = &self.kind;
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::ListenerSetSpecListenersAllowedRoutesNamespaces
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::ListenerSetSpecListenersAllowedRoutesNamespacesFrom
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1::ListenerSetSpecListenersAllowedRoutesNamespacesSelector
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::ListenerSetSpecListenersAllowedRoutesNamespacesSelectorMatchExpressions {
-fn validate(&self, _v: &mut crate::validate::Validator) {
-}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::ListenerSetSpecListenersTls {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[22], self);
+        v.cel(&super::RULES[82], self);
         if !self.certificate_refs.is_empty() {
             let x = &self.certificate_refs;
             v.field("certificateRefs", |v| {
@@ -3614,17 +1540,17 @@ impl crate::validate::Validate for crate::gateway_api::v1::ListenerSetSpecListen
     }
 }
 
-impl crate::validate::Validate
-    for crate::gateway_api::v1::ListenerSetSpecListenersTlsCertificateRefs
-{
+impl crate::validate::Validate for crate::gateway_api::common::LocalObjectReference {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        if let Some(x) = &self.group {
+        {
+            let x = &self.group;
             v.field("group", |v| {
                 v.max_length(x, 253);
                 v.pattern(x, &super::PATTERNS[0]);
             });
         }
-        if let Some(x) = &self.kind {
+        {
+            let x = &self.kind;
             v.field("kind", |v| {
                 v.min_length(x, 1);
                 v.max_length(x, 63);
@@ -3636,23 +1562,82 @@ impl crate::validate::Validate
             v.field("name", |v| {
                 v.min_length(x, 1);
                 v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.namespace {
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
             });
         }
     }
 }
 
-impl crate::validate::Validate for crate::gateway_api::v1::ListenerSetSpecListenersTlsMode {
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
+impl crate::validate::Validate
+    for crate::gateway_api::v1::LocalPolicyTargetReferenceWithSectionName
+{
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        {
+            let x = &self.group;
+            v.field("group", |v| {
+                v.max_length(x, 253);
+                v.pattern(x, &super::PATTERNS[0]);
+            });
+        }
+        {
+            let x = &self.kind;
+            v.field("kind", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 63);
+                v.pattern(x, &super::PATTERNS[1]);
+            });
+        }
+        {
+            let x = &self.name;
+            v.field("name", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 253);
+            });
+        }
+        if let Some(x) = &self.section_name {
+            v.field("sectionName", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 253);
+                v.pattern(x, &super::PATTERNS[3]);
+            });
+        }
+    }
 }
 
-impl crate::validate::Validate for crate::gateway_api::v1::ListenerSetSpecParentRef {
+impl crate::validate::Validate for crate::gateway_api::common::ParametersReference {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        {
+            let x = &self.group;
+            v.field("group", |v| {
+                v.max_length(x, 253);
+                v.pattern(x, &super::PATTERNS[0]);
+            });
+        }
+        {
+            let x = &self.kind;
+            v.field("kind", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 63);
+                v.pattern(x, &super::PATTERNS[1]);
+            });
+        }
+        {
+            let x = &self.name;
+            v.field("name", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 253);
+            });
+        }
+        if let Some(x) = &self.namespace {
+            v.field("namespace", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 63);
+                v.pattern(x, &super::PATTERNS[2]);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::ParentGatewayReference {
     fn validate(&self, v: &mut crate::validate::Validator) {
         if let Some(x) = &self.group {
             v.field("group", |v| {
@@ -3678,7 +1663,88 @@ impl crate::validate::Validate for crate::gateway_api::v1::ListenerSetSpecParent
             v.field("namespace", |v| {
                 v.min_length(x, 1);
                 v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
+                v.pattern(x, &super::PATTERNS[2]);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::common::ParentReference {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        if let Some(x) = &self.group {
+            v.field("group", |v| {
+                v.max_length(x, 253);
+                v.pattern(x, &super::PATTERNS[0]);
+            });
+        }
+        if let Some(x) = &self.kind {
+            v.field("kind", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 63);
+                v.pattern(x, &super::PATTERNS[1]);
+            });
+        }
+        {
+            let x = &self.name;
+            v.field("name", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 253);
+            });
+        }
+        if let Some(x) = &self.namespace {
+            v.field("namespace", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 63);
+                v.pattern(x, &super::PATTERNS[2]);
+            });
+        }
+        if let Some(x) = &self.port {
+            v.field("port", |v| {
+                v.minimum(*x as f64, 1.0, false);
+                v.maximum(*x as f64, 65535.0, false);
+            });
+        }
+        if let Some(x) = &self.section_name {
+            v.field("sectionName", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 253);
+                v.pattern(x, &super::PATTERNS[3]);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::PathMatchType {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::QueryParamMatchType {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::ReferenceGrantFrom {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        {
+            let x = &self.group;
+            v.field("group", |v| {
+                v.max_length(x, 253);
+                v.pattern(x, &super::PATTERNS[0]);
+            });
+        }
+        {
+            let x = &self.kind;
+            v.field("kind", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 63);
+                v.pattern(x, &super::PATTERNS[1]);
+            });
+        }
+        {
+            let x = &self.namespace;
+            v.field("namespace", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 63);
+                v.pattern(x, &super::PATTERNS[2]);
             });
         }
     }
@@ -3713,35 +1779,7 @@ impl crate::validate::Validate for crate::gateway_api::v1::ReferenceGrantSpec {
     }
 }
 
-impl crate::validate::Validate for crate::gateway_api::v1::ReferenceGrantSpecFrom {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.group;
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        {
-            let x = &self.kind;
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.namespace;
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::ReferenceGrantSpecTo {
+impl crate::validate::Validate for crate::gateway_api::v1::ReferenceGrantTo {
     fn validate(&self, v: &mut crate::validate::Validator) {
         {
             let x = &self.group;
@@ -3762,6 +1800,165 @@ impl crate::validate::Validate for crate::gateway_api::v1::ReferenceGrantSpecTo 
             v.field("name", |v| {
                 v.min_length(x, 1);
                 v.max_length(x, 253);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1alpha1::RequestRate {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        if let Some(x) = &self.count {
+            v.field("count", |v| {
+                v.minimum(*x as f64, 1.0, false);
+                v.maximum(*x as f64, 1000000.0, false);
+            });
+        }
+        if let Some(x) = &self.interval {
+            v.field("interval", |v| {
+                v.pattern(&x.to_string(), &super::PATTERNS[5]);
+                v.cel(&super::RULES[83], x);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1alpha1::RetryConstraint {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        if let Some(x) = &self.budget {
+            v.field("budget", |v| {
+                crate::validate::Validate::validate(x, v);
+            });
+        }
+        if let Some(x) = &self.min_retry_rate {
+            v.field("minRetryRate", |v| {
+                crate::validate::Validate::validate(x, v);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::RouteGroupKind {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        if let Some(x) = &self.group {
+            v.field("group", |v| {
+                v.max_length(x, 253);
+                v.pattern(x, &super::PATTERNS[0]);
+            });
+        }
+        {
+            let x = &self.kind;
+            v.field("kind", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 63);
+                v.pattern(x, &super::PATTERNS[1]);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::RouteNamespaces {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::common::SecretObjectReference {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        if let Some(x) = &self.group {
+            v.field("group", |v| {
+                v.max_length(x, 253);
+                v.pattern(x, &super::PATTERNS[0]);
+            });
+        }
+        if let Some(x) = &self.kind {
+            v.field("kind", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 63);
+                v.pattern(x, &super::PATTERNS[1]);
+            });
+        }
+        {
+            let x = &self.name;
+            v.field("name", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 253);
+            });
+        }
+        if let Some(x) = &self.namespace {
+            v.field("namespace", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 63);
+                v.pattern(x, &super::PATTERNS[2]);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::common::SessionPersistence {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        v.cel(&super::RULES[84], self);
+        v.cel(&super::RULES[85], self);
+        if let Some(x) = &self.absolute_timeout {
+            v.field("absoluteTimeout", |v| {
+                v.pattern(&x.to_string(), &super::PATTERNS[5]);
+            });
+        }
+        if let Some(x) = &self.session_name {
+            v.field("sessionName", |v| {
+                v.max_length(x, 128);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::SessionPersistenceType {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::SubjectAltName {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        v.cel(&super::RULES[86], self);
+        v.cel(&super::RULES[87], self);
+        v.cel(&super::RULES[88], self);
+        v.cel(&super::RULES[89], self);
+        if let Some(x) = &self.hostname {
+            v.field("hostname", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 253);
+                v.pattern(x, &super::PATTERNS[10]);
+            });
+        }
+        if let Some(x) = &self.uri {
+            v.field("uri", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 253);
+                v.pattern(x, &super::PATTERNS[15]);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::SubjectAltNameType {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::TcpRouteRule {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        {
+            let x = &self.backend_refs;
+            v.field("backendRefs", |v| {
+                v.min_items(x.len(), 1);
+                v.max_items(x.len(), 16);
+                for (i, x0) in x.iter().enumerate() {
+                    v.index(i, |v| {
+                        crate::validate::Validate::validate(x0, v);
+                    });
+                }
+            });
+        }
+        if let Some(x) = &self.name {
+            v.field("name", |v| {
+                v.min_length(x, 1);
+                v.max_length(x, 253);
+                v.pattern(x, &super::PATTERNS[3]);
             });
         }
     }
@@ -3773,8 +1970,8 @@ impl crate::validate::Validate for crate::gateway_api::v1::TcpRouteSpec {
             let x = &self.parent_refs;
             v.field("parentRefs", |v| {
                 v.max_items(x.len(), 32);
-                v.cel(&super::RULES[24], x);
-                v.cel(&super::RULES[25], x);
+                v.cel(&super::RULES[35], x);
+                v.cel(&super::RULES[36], x);
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -3797,52 +1994,39 @@ impl crate::validate::Validate for crate::gateway_api::v1::TcpRouteSpec {
     }
 }
 
-impl crate::validate::Validate for crate::gateway_api::v1::TcpRouteSpecParentRefs {
+impl crate::validate::Validate for crate::gateway_api::v1::TlsConfig {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        if let Some(x) = &self.group {
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        if let Some(x) = &self.kind {
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.namespace {
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
-            });
-        }
-        if let Some(x) = &self.port {
-            v.field("port", |v| {
-                v.minimum(*x as f64, 1.0, false);
-                v.maximum(*x as f64, 65535.0, false);
-            });
-        }
-        if let Some(x) = &self.section_name {
-            v.field("sectionName", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[2]);
+        if let Some(x) = &self.validation {
+            v.field("validation", |v| {
+                crate::validate::Validate::validate(x, v);
             });
         }
     }
 }
 
-impl crate::validate::Validate for crate::gateway_api::v1::TcpRouteSpecRules {
+impl crate::validate::Validate for crate::gateway_api::v1::TlsModeType {
+    fn validate(&self, _v: &mut crate::validate::Validator) {}
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::TlsPortConfig {
+    fn validate(&self, v: &mut crate::validate::Validator) {
+        {
+            let x = &self.port;
+            v.field("port", |v| {
+                v.minimum(*x as f64, 1.0, false);
+                v.maximum(*x as f64, 65535.0, false);
+            });
+        }
+        {
+            let x = &self.tls;
+            v.field("tls", |v| {
+                crate::validate::Validate::validate(x, v);
+            });
+        }
+    }
+}
+
+impl crate::validate::Validate for crate::gateway_api::v1::TlsRouteRule {
     fn validate(&self, v: &mut crate::validate::Validator) {
         {
             let x = &self.backend_refs;
@@ -3860,59 +2044,10 @@ impl crate::validate::Validate for crate::gateway_api::v1::TcpRouteSpecRules {
             v.field("name", |v| {
                 v.min_length(x, 1);
                 v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[2]);
+                v.pattern(x, &super::PATTERNS[3]);
             });
         }
     }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::TcpRouteSpecRulesBackendRefs {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[30], self);
-        if let Some(x) = &self.group {
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        if let Some(x) = &self.kind {
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.namespace {
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
-            });
-        }
-        if let Some(x) = &self.port {
-            v.field("port", |v| {
-                v.minimum(*x as f64, 1.0, false);
-                v.maximum(*x as f64, 65535.0, false);
-            });
-        }
-        if let Some(x) = &self.weight {
-            v.field("weight", |v| {
-                v.minimum(*x as f64, 0.0, false);
-                v.maximum(*x as f64, 1000000.0, false);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::TcpRouteSpecUseDefaultGateways {
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
 }
 
 impl crate::validate::Validate for crate::gateway_api::v1::TlsRouteSpec {
@@ -3922,14 +2057,14 @@ impl crate::validate::Validate for crate::gateway_api::v1::TlsRouteSpec {
             v.field("hostnames", |v| {
                 v.min_items(x.len(), 1);
                 v.max_items(x.len(), 1024);
-                v.cel(&super::RULES[88], x);
-                v.cel(&super::RULES[89], x);
                 v.cel(&super::RULES[90], x);
+                v.cel(&super::RULES[91], x);
+                v.cel(&super::RULES[92], x);
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         v.min_length(x0, 1);
                         v.max_length(x0, 253);
-                        v.pattern(x0, &super::PATTERNS[4]);
+                        v.pattern(x0, &super::PATTERNS[10]);
                     });
                 }
             });
@@ -3938,8 +2073,8 @@ impl crate::validate::Validate for crate::gateway_api::v1::TlsRouteSpec {
             let x = &self.parent_refs;
             v.field("parentRefs", |v| {
                 v.max_items(x.len(), 32);
-                v.cel(&super::RULES[24], x);
-                v.cel(&super::RULES[25], x);
+                v.cel(&super::RULES[35], x);
+                v.cel(&super::RULES[36], x);
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -3962,52 +2097,7 @@ impl crate::validate::Validate for crate::gateway_api::v1::TlsRouteSpec {
     }
 }
 
-impl crate::validate::Validate for crate::gateway_api::v1::TlsRouteSpecParentRefs {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if let Some(x) = &self.group {
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        if let Some(x) = &self.kind {
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.namespace {
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
-            });
-        }
-        if let Some(x) = &self.port {
-            v.field("port", |v| {
-                v.minimum(*x as f64, 1.0, false);
-                v.maximum(*x as f64, 65535.0, false);
-            });
-        }
-        if let Some(x) = &self.section_name {
-            v.field("sectionName", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[2]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::TlsRouteSpecRules {
+impl crate::validate::Validate for crate::gateway_api::v1::UdpRouteRule {
     fn validate(&self, v: &mut crate::validate::Validator) {
         {
             let x = &self.backend_refs;
@@ -4025,59 +2115,10 @@ impl crate::validate::Validate for crate::gateway_api::v1::TlsRouteSpecRules {
             v.field("name", |v| {
                 v.min_length(x, 1);
                 v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[2]);
+                v.pattern(x, &super::PATTERNS[3]);
             });
         }
     }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::TlsRouteSpecRulesBackendRefs {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[30], self);
-        if let Some(x) = &self.group {
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        if let Some(x) = &self.kind {
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.namespace {
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
-            });
-        }
-        if let Some(x) = &self.port {
-            v.field("port", |v| {
-                v.minimum(*x as f64, 1.0, false);
-                v.maximum(*x as f64, 65535.0, false);
-            });
-        }
-        if let Some(x) = &self.weight {
-            v.field("weight", |v| {
-                v.minimum(*x as f64, 0.0, false);
-                v.maximum(*x as f64, 1000000.0, false);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::TlsRouteSpecUseDefaultGateways {
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
 }
 
 impl crate::validate::Validate for crate::gateway_api::v1::UdpRouteSpec {
@@ -4086,8 +2127,8 @@ impl crate::validate::Validate for crate::gateway_api::v1::UdpRouteSpec {
             let x = &self.parent_refs;
             v.field("parentRefs", |v| {
                 v.max_items(x.len(), 32);
-                v.cel(&super::RULES[24], x);
-                v.cel(&super::RULES[25], x);
+                v.cel(&super::RULES[35], x);
+                v.cel(&super::RULES[36], x);
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -4110,127 +2151,9 @@ impl crate::validate::Validate for crate::gateway_api::v1::UdpRouteSpec {
     }
 }
 
-impl crate::validate::Validate for crate::gateway_api::v1::UdpRouteSpecParentRefs {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if let Some(x) = &self.group {
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        if let Some(x) = &self.kind {
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.namespace {
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
-            });
-        }
-        if let Some(x) = &self.port {
-            v.field("port", |v| {
-                v.minimum(*x as f64, 1.0, false);
-                v.maximum(*x as f64, 65535.0, false);
-            });
-        }
-        if let Some(x) = &self.section_name {
-            v.field("sectionName", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[2]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::UdpRouteSpecRules {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.backend_refs;
-            v.field("backendRefs", |v| {
-                v.min_items(x.len(), 1);
-                v.max_items(x.len(), 16);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-        if let Some(x) = &self.name {
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[2]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::UdpRouteSpecRulesBackendRefs {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[30], self);
-        if let Some(x) = &self.group {
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        if let Some(x) = &self.kind {
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.namespace {
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
-            });
-        }
-        if let Some(x) = &self.port {
-            v.field("port", |v| {
-                v.minimum(*x as f64, 1.0, false);
-                v.maximum(*x as f64, 65535.0, false);
-            });
-        }
-        if let Some(x) = &self.weight {
-            v.field("weight", |v| {
-                v.minimum(*x as f64, 0.0, false);
-                v.maximum(*x as f64, 1000000.0, false);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1::UdpRouteSpecUseDefaultGateways {
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
 impl crate::validate::Validate for crate::gateway_api::v1alpha1::XBackendSpec {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[91], self);
+        v.cel(&super::RULES[93], self);
         if let Some(x) = &self.external_hostname {
             v.field("externalHostname", |v| {
                 crate::validate::Validate::validate(x, v);
@@ -4257,8 +2180,8 @@ impl crate::validate::Validate for crate::gateway_api::v1alpha1::XBackendSpecExt
             v.field("hostname", |v| {
                 v.min_length(x, 1);
                 v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[2]);
-                v.cel(&super::RULES[92], x);
+                v.pattern(x, &super::PATTERNS[3]);
+                v.cel(&super::RULES[94], x);
             });
         }
     }
@@ -4269,7 +2192,7 @@ impl crate::validate::Validate for crate::gateway_api::v1alpha1::XBackendSpecPor
         if let Some(x) = &self.name {
             v.field("name", |v| {
                 v.max_length(x, 63);
-                v.cel(&super::RULES[93], x);
+                v.cel(&super::RULES[95], x);
             });
         }
         {
@@ -4288,7 +2211,7 @@ impl crate::validate::Validate for crate::gateway_api::v1alpha1::XBackendSpecPro
 
 impl crate::validate::Validate for crate::gateway_api::v1alpha1::XBackendSpecTls {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[94], self);
+        v.cel(&super::RULES[96], self);
         if let Some(x) = &self.client_certificate_ref {
             v.field("clientCertificateRef", |v| {
                 crate::validate::Validate::validate(x, v);
@@ -4302,145 +2225,7 @@ impl crate::validate::Validate for crate::gateway_api::v1alpha1::XBackendSpecTls
     }
 }
 
-impl crate::validate::Validate
-    for crate::gateway_api::v1alpha1::XBackendSpecTlsClientCertificateRef
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if let Some(x) = &self.group {
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        if let Some(x) = &self.kind {
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.namespace {
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
-            });
-        }
-    }
-}
-
 impl crate::validate::Validate for crate::gateway_api::v1alpha1::XBackendSpecTlsMode {
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1alpha1::XBackendSpecTlsValidation {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[2], self);
-        v.cel(&super::RULES[3], self);
-        if !self.ca_certificate_refs.is_empty() {
-            let x = &self.ca_certificate_refs;
-            v.field("caCertificateRefs", |v| {
-                v.max_items(x.len(), 8);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-        {
-            let x = &self.hostname;
-            v.field("hostname", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[2]);
-            });
-        }
-        if !self.subject_alt_names.is_empty() {
-            let x = &self.subject_alt_names;
-            v.field("subjectAltNames", |v| {
-                v.max_items(x.len(), 5);
-                for (i, x0) in x.iter().enumerate() {
-                    v.index(i, |v| {
-                        crate::validate::Validate::validate(x0, v);
-                    });
-                }
-            });
-        }
-        if let Some(x) = &self.well_known_ca_certificates {
-            v.field("wellKnownCACertificates", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[3]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1alpha1::XBackendSpecTlsValidationCaCertificateRefs
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.group;
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        {
-            let x = &self.kind;
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1alpha1::XBackendSpecTlsValidationSubjectAltNames
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[4], self);
-        v.cel(&super::RULES[5], self);
-        v.cel(&super::RULES[6], self);
-        v.cel(&super::RULES[7], self);
-        if let Some(x) = &self.hostname {
-            v.field("hostname", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[4]);
-            });
-        }
-        if let Some(x) = &self.uri {
-            v.field("uri", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[5]);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1alpha1::XBackendSpecTlsValidationSubjectAltNamesType
-{
     fn validate(&self, _v: &mut crate::validate::Validator) {}
 }
 
@@ -4476,125 +2261,6 @@ impl crate::validate::Validate for crate::gateway_api::v1alpha1::XBackendTraffic
     }
 }
 
-impl crate::validate::Validate
-    for crate::gateway_api::v1alpha1::XBackendTrafficPolicySpecRetryConstraint
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if let Some(x) = &self.budget {
-            v.field("budget", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-        if let Some(x) = &self.min_retry_rate {
-            v.field("minRetryRate", |v| {
-                crate::validate::Validate::validate(x, v);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1alpha1::XBackendTrafficPolicySpecRetryConstraintBudget
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if let Some(x) = &self.interval {
-            v.field("interval", |v| {
-                v.pattern(&x.to_string(), &super::PATTERNS[13]);
-                v.cel(&super::RULES[95], x);
-            });
-        }
-        if let Some(x) = &self.percent {
-            v.field("percent", |v| {
-                v.maximum(*x as f64, 100.0, false);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1alpha1::XBackendTrafficPolicySpecRetryConstraintMinRetryRate
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        if let Some(x) = &self.count {
-            v.field("count", |v| {
-                v.minimum(*x as f64, 1.0, false);
-                v.maximum(*x as f64, 1000000.0, false);
-            });
-        }
-        if let Some(x) = &self.interval {
-            v.field("interval", |v| {
-                v.pattern(&x.to_string(), &super::PATTERNS[13]);
-                v.cel(&super::RULES[96], x);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1alpha1::XBackendTrafficPolicySpecSessionPersistence
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[44], self);
-        v.cel(&super::RULES[45], self);
-        if let Some(x) = &self.absolute_timeout {
-            v.field("absoluteTimeout", |v| {
-                v.pattern(&x.to_string(), &super::PATTERNS[13]);
-            });
-        }
-        if let Some(x) = &self.session_name {
-            v.field("sessionName", |v| {
-                v.max_length(x, 128);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1alpha1::XBackendTrafficPolicySpecSessionPersistenceCookieConfig
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1alpha1::XBackendTrafficPolicySpecSessionPersistenceCookieConfigLifetimeType {
-fn validate(&self, _v: &mut crate::validate::Validator) {
-}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1alpha1::XBackendTrafficPolicySpecSessionPersistenceType
-{
-    fn validate(&self, _v: &mut crate::validate::Validator) {}
-}
-
-impl crate::validate::Validate
-    for crate::gateway_api::v1alpha1::XBackendTrafficPolicySpecTargetRefs
-{
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.group;
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        {
-            let x = &self.kind;
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-    }
-}
-
 impl crate::validate::Validate for crate::gateway_api::v1alpha1::XMeshSpec {
     fn validate(&self, v: &mut crate::validate::Validator) {
         {
@@ -4614,40 +2280,6 @@ impl crate::validate::Validate for crate::gateway_api::v1alpha1::XMeshSpec {
         if let Some(x) = &self.parameters_ref {
             v.field("parametersRef", |v| {
                 crate::validate::Validate::validate(x, v);
-            });
-        }
-    }
-}
-
-impl crate::validate::Validate for crate::gateway_api::v1alpha1::XMeshSpecParametersRef {
-    fn validate(&self, v: &mut crate::validate::Validator) {
-        {
-            let x = &self.group;
-            v.field("group", |v| {
-                v.max_length(x, 253);
-                v.pattern(x, &super::PATTERNS[0]);
-            });
-        }
-        {
-            let x = &self.kind;
-            v.field("kind", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[1]);
-            });
-        }
-        {
-            let x = &self.name;
-            v.field("name", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 253);
-            });
-        }
-        if let Some(x) = &self.namespace {
-            v.field("namespace", |v| {
-                v.min_length(x, 1);
-                v.max_length(x, 63);
-                v.pattern(x, &super::PATTERNS[7]);
             });
         }
     }

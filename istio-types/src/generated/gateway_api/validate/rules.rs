@@ -5,27 +5,51 @@
 
 use crate::validate::cel;
 
-static RE_17_0: cel::Pattern = cel::Pattern::new(
+static RE_9_0: cel::Pattern = cel::Pattern::new(
+    "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$",
+);
+static RE_11_0: cel::Pattern = cel::Pattern::new(
+    "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$",
+);
+static RE_21_0: cel::Pattern = cel::Pattern::new(
     "^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
 );
-static RE_18_0: cel::Pattern = cel::Pattern::new(
-    "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$",
-);
-static RE_20_0: cel::Pattern = cel::Pattern::new(
-    "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$",
-);
-static RE_42_0: cel::Pattern =
+static RE_25_0: cel::Pattern =
     cel::Pattern::new("^(?i)\\.?[a-z_][a-z_0-9]*(\\.[a-z_][a-z_0-9]*)*$");
-static RE_43_0: cel::Pattern = cel::Pattern::new("^[A-Za-z_][A-Za-z_0-9]*$");
-static RE_85_0: cel::Pattern =
+static RE_26_0: cel::Pattern = cel::Pattern::new("^[A-Za-z_][A-Za-z_0-9]*$");
+static RE_60_0: cel::Pattern =
     cel::Pattern::new("^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$");
-static RE_89_0: cel::Pattern =
+static RE_91_0: cel::Pattern =
     cel::Pattern::new("^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$");
-static RE_90_0: cel::Pattern =
+static RE_92_0: cel::Pattern =
     cel::Pattern::new("^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$");
 
-/// `self.all(p1, self.all(p2, p1.group == p2.group && p1.kind == p2.kind && p1.name == p2.name ? ((!has(p1.sectionName) || p1.sectionName == '') == (!has(p2.sectionName) || p2.sectionName == '')) : true))`
+/// `(size(self.group) == 0 && self.kind == 'Service') ? has(self.port) : true`
 pub(crate) fn r0<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(
+        if cel::condition(
+            &(cel::and(
+                || -> cel::Res<'a> {
+                    cel::eq(
+                        &(cel::size(&(cel::select(&v_self, "group"))?))?,
+                        &cel::Val::Int(0),
+                    )
+                },
+                || -> cel::Res<'a> {
+                    cel::eq(&(cel::select(&v_self, "kind"))?, &cel::Val::str("Service"))
+                },
+            ))?,
+        )? {
+            Ok(cel::Val::Bool(cel::has(&v_self, "port")?))
+        } else {
+            Ok(cel::Val::Bool(true))
+        },
+    )
+}
+
+/// `self.all(p1, self.all(p2, p1.group == p2.group && p1.kind == p2.kind && p1.name == p2.name ? ((!has(p1.sectionName) || p1.sectionName == '') == (!has(p2.sectionName) || p2.sectionName == '')) : true))`
+pub(crate) fn r1<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::all(&v_self, |v_p1: cel::Val<'a>| -> cel::Res<'a> {
         cel::all(&v_self, |v_p2: cel::Val<'a>| -> cel::Res<'a> {
@@ -81,7 +105,7 @@ pub(crate) fn r0<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError>
 }
 
 /// `self.all(p1, self.exists_one(p2, p1.group == p2.group && p1.kind == p2.kind && p1.name == p2.name && (((!has(p1.sectionName) || p1.sectionName == '') && (!has(p2.sectionName) || p2.sectionName == '')) || (has(p1.sectionName) && has(p2.sectionName) && p1.sectionName == p2.sectionName))))`
-pub(crate) fn r1<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+pub(crate) fn r2<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::all(&v_self, |v_p1: cel::Val<'a>| -> cel::Res<'a> {
         cel::exists_one(&v_self, |v_p2: cel::Val<'a>| -> cel::Res<'a> {
@@ -178,7 +202,7 @@ pub(crate) fn r1<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError>
 }
 
 /// `!(has(self.caCertificateRefs) && size(self.caCertificateRefs) > 0 && has(self.wellKnownCACertificates) && self.wellKnownCACertificates != "")`
-pub(crate) fn r2<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+pub(crate) fn r3<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::not(
         &(cel::and(
@@ -216,7 +240,7 @@ pub(crate) fn r2<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError>
 }
 
 /// `(has(self.caCertificateRefs) && size(self.caCertificateRefs) > 0 || has(self.wellKnownCACertificates) && self.wellKnownCACertificates != "")`
-pub(crate) fn r3<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+pub(crate) fn r4<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::or(
         || -> cel::Res<'a> {
@@ -249,86 +273,99 @@ pub(crate) fn r3<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError>
     ))
 }
 
-/// `!(self.type == "Hostname" && (!has(self.hostname) || self.hostname == ""))`
-pub(crate) fn r4<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> {
-                cel::eq(&(cel::select(&v_self, "type"))?, &cel::Val::str("Hostname"))
-            },
-            || -> cel::Res<'a> {
-                cel::or(
-                    || -> cel::Res<'a> {
-                        cel::not(&cel::Val::Bool(cel::has(&v_self, "hostname")?))
-                    },
-                    || -> cel::Res<'a> {
-                        cel::eq(&(cel::select(&v_self, "hostname"))?, &cel::Val::str(""))
-                    },
-                )
-            },
-        ))?,
-    ))
-}
-
-/// `!(self.type != "Hostname" && has(self.hostname) && self.hostname != "")`
+/// `!(duration(self) < duration('1s') || duration(self) > duration('1h'))`
 pub(crate) fn r5<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::not(
-        &(cel::and(
+        &(cel::or(
             || -> cel::Res<'a> {
-                cel::and(
-                    || -> cel::Res<'a> {
-                        cel::ne(&(cel::select(&v_self, "type"))?, &cel::Val::str("Hostname"))
-                    },
-                    || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "hostname")?)) },
+                cel::lt(
+                    &(cel::duration(&v_self))?,
+                    &(cel::duration(&cel::Val::str("1s")))?,
                 )
             },
             || -> cel::Res<'a> {
-                cel::ne(&(cel::select(&v_self, "hostname"))?, &cel::Val::str(""))
+                cel::gt(
+                    &(cel::duration(&v_self))?,
+                    &(cel::duration(&cel::Val::str("1h")))?,
+                )
             },
         ))?,
     ))
 }
 
-/// `!(self.type == "URI" && (!has(self.uri) || self.uri == ""))`
-pub(crate) fn r6<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+/// `self.numerator <= self.denominator`
+pub(crate) fn r6(this: &serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> { cel::eq(&(cel::select(&v_self, "type"))?, &cel::Val::str("URI")) },
-            || -> cel::Res<'a> {
-                cel::or(
-                    || -> cel::Res<'a> { cel::not(&cel::Val::Bool(cel::has(&v_self, "uri")?)) },
-                    || -> cel::Res<'a> {
-                        cel::eq(&(cel::select(&v_self, "uri"))?, &cel::Val::str(""))
-                    },
-                )
-            },
-        ))?,
+    cel::result(cel::le(
+        &(cel::select(&v_self, "numerator"))?,
+        &(cel::select(&v_self, "denominator"))?,
     ))
 }
 
-/// `!(self.type != "URI" && has(self.uri) && self.uri != "")`
+/// `self.all(t1, self.exists_one(t2, t1.port == t2.port))`
 pub(crate) fn r7<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> {
-                cel::and(
-                    || -> cel::Res<'a> {
-                        cel::ne(&(cel::select(&v_self, "type"))?, &cel::Val::str("URI"))
-                    },
-                    || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "uri")?)) },
-                )
-            },
-            || -> cel::Res<'a> { cel::ne(&(cel::select(&v_self, "uri"))?, &cel::Val::str("")) },
-        ))?,
-    ))
+    cel::result(cel::all(&v_self, |v_t1: cel::Val<'a>| -> cel::Res<'a> {
+        cel::exists_one(&v_self, |v_t2: cel::Val<'a>| -> cel::Res<'a> {
+            cel::eq(
+                &(cel::select(&v_t1, "port"))?,
+                &(cel::select(&v_t2, "port"))?,
+            )
+        })
+    }))
+}
+
+/// `self.all(key, key.matches(r"""^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$"""))`
+pub(crate) fn r9<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::all(&v_self, |v_key: cel::Val<'a>| -> cel::Res<'a> {
+        cel::matches(&v_key, &RE_9_0)
+    }))
+}
+
+/// `self.all(key, key.split("/")[0].size() < 253)`
+pub(crate) fn r10<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::all(&v_self, |v_key: cel::Val<'a>| -> cel::Res<'a> {
+        cel::lt(
+            &(cel::size(
+                &(cel::index(
+                    &(cel::split(&v_key, &cel::Val::str("/")))?,
+                    &cel::Val::Int(0),
+                ))?,
+            ))?,
+            &cel::Val::Int(253),
+        )
+    }))
+}
+
+/// `self.all(key, key.matches(r"""^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$"""))`
+pub(crate) fn r11<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::all(&v_self, |v_key: cel::Val<'a>| -> cel::Res<'a> {
+        cel::matches(&v_key, &RE_11_0)
+    }))
+}
+
+/// `self.all(key, key.split("/")[0].size() < 253)`
+pub(crate) fn r12<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::all(&v_self, |v_key: cel::Val<'a>| -> cel::Res<'a> {
+        cel::lt(
+            &(cel::size(
+                &(cel::index(
+                    &(cel::split(&v_key, &cel::Val::str("/")))?,
+                    &cel::Val::Int(0),
+                ))?,
+            ))?,
+            &cel::Val::Int(253),
+        )
+    }))
 }
 
 /// `self.all(a1, a1.type == 'IPAddress' && has(a1.value) ? self.exists_one(a2, a2.type == a1.type && has(a2.value) && a2.value == a1.value) : true )`
-pub(crate) fn r9<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+pub(crate) fn r13<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::all(&v_self, |v_a1: cel::Val<'a>| -> cel::Res<'a> {
         if cel::condition(
@@ -367,7 +404,7 @@ pub(crate) fn r9<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError>
 }
 
 /// `self.all(a1, a1.type == 'Hostname'  && has(a1.value) ? self.exists_one(a2, a2.type == a1.type && has(a2.value) && a2.value == a1.value) : true )`
-pub(crate) fn r10<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+pub(crate) fn r14<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::all(&v_self, |v_a1: cel::Val<'a>| -> cel::Res<'a> {
         if cel::condition(
@@ -406,7 +443,7 @@ pub(crate) fn r10<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError
 }
 
 /// `self.all(l, l.protocol in ['HTTP', 'TCP', 'UDP'] ? !has(l.tls) : true)`
-pub(crate) fn r11<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+pub(crate) fn r15<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::all(&v_self, |v_l: cel::Val<'a>| -> cel::Res<'a> {
         if cel::condition(
@@ -427,7 +464,7 @@ pub(crate) fn r11<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError
 }
 
 /// `self.all(l, (l.protocol == 'HTTPS' && has(l.tls)) ? (l.tls.mode == '' || l.tls.mode == 'Terminate') : true)`
-pub(crate) fn r12<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+pub(crate) fn r16<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::all(&v_self, |v_l: cel::Val<'a>| -> cel::Res<'a> {
         if cel::condition(
@@ -459,7 +496,7 @@ pub(crate) fn r12<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError
 }
 
 /// `self.all(l, (l.protocol == 'TLS' ? has(l.tls) && has(l.tls.mode) && l.tls.mode != '' : true))`
-pub(crate) fn r13<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+pub(crate) fn r17<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::all(&v_self, |v_l: cel::Val<'a>| -> cel::Res<'a> {
         if cel::condition(&(cel::eq(&(cel::select(&v_l, "protocol"))?, &cel::Val::str("TLS")))?)? {
@@ -489,7 +526,7 @@ pub(crate) fn r13<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError
 }
 
 /// `self.all(l, l.protocol in ['TCP', 'UDP']  ? (!has(l.hostname) || l.hostname == '') : true)`
-pub(crate) fn r14<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+pub(crate) fn r18<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::all(&v_self, |v_l: cel::Val<'a>| -> cel::Res<'a> {
         if cel::condition(
@@ -511,7 +548,7 @@ pub(crate) fn r14<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError
 }
 
 /// `self.all(l1, self.exists_one(l2, l1.name == l2.name))`
-pub(crate) fn r15<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+pub(crate) fn r19<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::all(&v_self, |v_l1: cel::Val<'a>| -> cel::Res<'a> {
         cel::exists_one(&v_self, |v_l2: cel::Val<'a>| -> cel::Res<'a> {
@@ -524,7 +561,7 @@ pub(crate) fn r15<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError
 }
 
 /// `self.all(l1, self.exists_one(l2, l1.port == l2.port && l1.protocol == l2.protocol && (has(l1.hostname) && has(l2.hostname) ? l1.hostname == l2.hostname : !has(l1.hostname) && !has(l2.hostname))))`
-pub(crate) fn r16<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+pub(crate) fn r20<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::all(&v_self, |v_l1: cel::Val<'a>| -> cel::Res<'a> {
         cel::exists_one(&v_self, |v_l2: cel::Val<'a>| -> cel::Res<'a> {
@@ -573,7 +610,7 @@ pub(crate) fn r16<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError
 }
 
 /// `self.type == 'Hostname' ? (!has(self.value) || self.value.matches(r"""^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$""")): true`
-pub(crate) fn r17<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+pub(crate) fn r21<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(
         if cel::condition(
@@ -581,7 +618,7 @@ pub(crate) fn r17<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError
         )? {
             cel::or(
                 || -> cel::Res<'a> { cel::not(&cel::Val::Bool(cel::has(&v_self, "value")?)) },
-                || -> cel::Res<'a> { cel::matches(&(cel::select(&v_self, "value"))?, &RE_17_0) },
+                || -> cel::Res<'a> { cel::matches(&(cel::select(&v_self, "value"))?, &RE_21_0) },
             )
         } else {
             Ok(cel::Val::Bool(true))
@@ -589,99 +626,242 @@ pub(crate) fn r17<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError
     )
 }
 
-/// `self.all(key, key.matches(r"""^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$"""))`
-pub(crate) fn r18<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::all(&v_self, |v_key: cel::Val<'a>| -> cel::Res<'a> {
-        cel::matches(&v_key, &RE_18_0)
-    }))
-}
-
-/// `self.all(key, key.split("/")[0].size() < 253)`
-pub(crate) fn r19<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::all(&v_self, |v_key: cel::Val<'a>| -> cel::Res<'a> {
-        cel::lt(
-            &(cel::size(
-                &(cel::index(
-                    &(cel::split(&v_key, &cel::Val::str("/")))?,
-                    &cel::Val::Int(0),
-                ))?,
-            ))?,
-            &cel::Val::Int(253),
-        )
-    }))
-}
-
-/// `self.all(key, key.matches(r"""^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$"""))`
-pub(crate) fn r20<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::all(&v_self, |v_key: cel::Val<'a>| -> cel::Res<'a> {
-        cel::matches(&v_key, &RE_20_0)
-    }))
-}
-
-/// `self.all(key, key.split("/")[0].size() < 253)`
-pub(crate) fn r21<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::all(&v_self, |v_key: cel::Val<'a>| -> cel::Res<'a> {
-        cel::lt(
-            &(cel::size(
-                &(cel::index(
-                    &(cel::split(&v_key, &cel::Val::str("/")))?,
-                    &cel::Val::Int(0),
-                ))?,
-            ))?,
-            &cel::Val::Int(253),
-        )
-    }))
-}
-
-/// `self.mode == 'Terminate' ? size(self.certificateRefs) > 0 || size(self.options) > 0 : true`
+/// `self.filter(f, f.type == 'RequestHeaderModifier').size() <= 1`
 pub(crate) fn r22<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::le(
+        &(cel::size(
+            &(cel::filter(&v_self, |v_f: cel::Val<'a>| -> cel::Res<'a> {
+                cel::eq(
+                    &(cel::select(&v_f, "type"))?,
+                    &cel::Val::str("RequestHeaderModifier"),
+                )
+            }))?,
+        ))?,
+        &cel::Val::Int(1),
+    ))
+}
+
+/// `self.filter(f, f.type == 'ResponseHeaderModifier').size() <= 1`
+pub(crate) fn r23<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::le(
+        &(cel::size(
+            &(cel::filter(&v_self, |v_f: cel::Val<'a>| -> cel::Res<'a> {
+                cel::eq(
+                    &(cel::select(&v_f, "type"))?,
+                    &cel::Val::str("ResponseHeaderModifier"),
+                )
+            }))?,
+        ))?,
+        &cel::Val::Int(1),
+    ))
+}
+
+/// `has(self.type) ? has(self.service) || has(self.method) : true`
+pub(crate) fn r24<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(
+        if cel::condition(&cel::Val::Bool(cel::has(&v_self, "type")?))? {
+            cel::or(
+                || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "service")?)) },
+                || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "method")?)) },
+            )
+        } else {
+            Ok(cel::Val::Bool(true))
+        },
+    )
+}
+
+/// `(!has(self.type) || self.type == 'Exact') && has(self.service) ? self.service.matches(r"""^(?i)\.?[a-z_][a-z_0-9]*(\.[a-z_][a-z_0-9]*)*$"""): true`
+pub(crate) fn r25<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(
         if cel::condition(
-            &(cel::eq(
-                &(cel::select(&v_self, "mode"))?,
-                &cel::Val::str("Terminate"),
+            &(cel::and(
+                || -> cel::Res<'a> {
+                    cel::or(
+                        || -> cel::Res<'a> {
+                            cel::not(&cel::Val::Bool(cel::has(&v_self, "type")?))
+                        },
+                        || -> cel::Res<'a> {
+                            cel::eq(&(cel::select(&v_self, "type"))?, &cel::Val::str("Exact"))
+                        },
+                    )
+                },
+                || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "service")?)) },
             ))?,
         )? {
-            cel::or(
-                || -> cel::Res<'a> {
-                    cel::gt(
-                        &(cel::size(&(cel::select(&v_self, "certificateRefs"))?))?,
-                        &cel::Val::Int(0),
-                    )
-                },
-                || -> cel::Res<'a> {
-                    cel::gt(
-                        &(cel::size(&(cel::select(&v_self, "options"))?))?,
-                        &cel::Val::Int(0),
-                    )
-                },
-            )
+            cel::matches(&(cel::select(&v_self, "service"))?, &RE_25_0)
         } else {
             Ok(cel::Val::Bool(true))
         },
     )
 }
 
-/// `self.all(t1, self.exists_one(t2, t1.port == t2.port))`
-pub(crate) fn r23<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+/// `(!has(self.type) || self.type == 'Exact') && has(self.method) ? self.method.matches(r"""^[A-Za-z_][A-Za-z_0-9]*$"""): true`
+pub(crate) fn r26<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
-    cel::result(cel::all(&v_self, |v_t1: cel::Val<'a>| -> cel::Res<'a> {
-        cel::exists_one(&v_self, |v_t2: cel::Val<'a>| -> cel::Res<'a> {
-            cel::eq(
-                &(cel::select(&v_t1, "port"))?,
-                &(cel::select(&v_t2, "port"))?,
-            )
-        })
-    }))
+    cel::result(
+        if cel::condition(
+            &(cel::and(
+                || -> cel::Res<'a> {
+                    cel::or(
+                        || -> cel::Res<'a> {
+                            cel::not(&cel::Val::Bool(cel::has(&v_self, "type")?))
+                        },
+                        || -> cel::Res<'a> {
+                            cel::eq(&(cel::select(&v_self, "type"))?, &cel::Val::str("Exact"))
+                        },
+                    )
+                },
+                || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "method")?)) },
+            ))?,
+        )? {
+            cel::matches(&(cel::select(&v_self, "method"))?, &RE_26_0)
+        } else {
+            Ok(cel::Val::Bool(true))
+        },
+    )
+}
+
+/// `!(has(self.requestHeaderModifier) && self.type != 'RequestHeaderModifier')`
+pub(crate) fn r27<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "requestHeaderModifier")?)) },
+            || -> cel::Res<'a> {
+                cel::ne(
+                    &(cel::select(&v_self, "type"))?,
+                    &cel::Val::str("RequestHeaderModifier"),
+                )
+            },
+        ))?,
+    ))
+}
+
+/// `!(!has(self.requestHeaderModifier) && self.type == 'RequestHeaderModifier')`
+pub(crate) fn r28<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> {
+                cel::not(&cel::Val::Bool(cel::has(&v_self, "requestHeaderModifier")?))
+            },
+            || -> cel::Res<'a> {
+                cel::eq(
+                    &(cel::select(&v_self, "type"))?,
+                    &cel::Val::str("RequestHeaderModifier"),
+                )
+            },
+        ))?,
+    ))
+}
+
+/// `!(has(self.responseHeaderModifier) && self.type != 'ResponseHeaderModifier')`
+pub(crate) fn r29<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "responseHeaderModifier")?)) },
+            || -> cel::Res<'a> {
+                cel::ne(
+                    &(cel::select(&v_self, "type"))?,
+                    &cel::Val::str("ResponseHeaderModifier"),
+                )
+            },
+        ))?,
+    ))
+}
+
+/// `!(!has(self.responseHeaderModifier) && self.type == 'ResponseHeaderModifier')`
+pub(crate) fn r30<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> {
+                cel::not(&cel::Val::Bool(cel::has(
+                    &v_self,
+                    "responseHeaderModifier",
+                )?))
+            },
+            || -> cel::Res<'a> {
+                cel::eq(
+                    &(cel::select(&v_self, "type"))?,
+                    &cel::Val::str("ResponseHeaderModifier"),
+                )
+            },
+        ))?,
+    ))
+}
+
+/// `!(has(self.requestMirror) && self.type != 'RequestMirror')`
+pub(crate) fn r31<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "requestMirror")?)) },
+            || -> cel::Res<'a> {
+                cel::ne(
+                    &(cel::select(&v_self, "type"))?,
+                    &cel::Val::str("RequestMirror"),
+                )
+            },
+        ))?,
+    ))
+}
+
+/// `!(!has(self.requestMirror) && self.type == 'RequestMirror')`
+pub(crate) fn r32<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> { cel::not(&cel::Val::Bool(cel::has(&v_self, "requestMirror")?)) },
+            || -> cel::Res<'a> {
+                cel::eq(
+                    &(cel::select(&v_self, "type"))?,
+                    &cel::Val::str("RequestMirror"),
+                )
+            },
+        ))?,
+    ))
+}
+
+/// `!(has(self.extensionRef) && self.type != 'ExtensionRef')`
+pub(crate) fn r33<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "extensionRef")?)) },
+            || -> cel::Res<'a> {
+                cel::ne(
+                    &(cel::select(&v_self, "type"))?,
+                    &cel::Val::str("ExtensionRef"),
+                )
+            },
+        ))?,
+    ))
+}
+
+/// `!(!has(self.extensionRef) && self.type == 'ExtensionRef')`
+pub(crate) fn r34<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> { cel::not(&cel::Val::Bool(cel::has(&v_self, "extensionRef")?)) },
+            || -> cel::Res<'a> {
+                cel::eq(
+                    &(cel::select(&v_self, "type"))?,
+                    &cel::Val::str("ExtensionRef"),
+                )
+            },
+        ))?,
+    ))
 }
 
 /// `self.all(p1, self.all(p2, p1.group == p2.group && p1.kind == p2.kind && p1.name == p2.name && (((!has(p1.__namespace__) || p1.__namespace__ == '') && (!has(p2.__namespace__) || p2.__namespace__ == '')) || (has(p1.__namespace__) && has(p2.__namespace__) && p1.__namespace__ == p2.__namespace__)) ? ((!has(p1.sectionName) || p1.sectionName == '') == (!has(p2.sectionName) || p2.sectionName == '') && (!has(p1.port) || p1.port == 0) == (!has(p2.port) || p2.port == 0)): true))`
-pub(crate) fn r24<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+pub(crate) fn r35<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::all(&v_self, |v_p1: cel::Val<'a>| -> cel::Res<'a> {
         cel::all(&v_self, |v_p2: cel::Val<'a>| -> cel::Res<'a> {
@@ -837,7 +1017,7 @@ pub(crate) fn r24<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError
 }
 
 /// `self.all(p1, self.exists_one(p2, p1.group == p2.group && p1.kind == p2.kind && p1.name == p2.name && (((!has(p1.__namespace__) || p1.__namespace__ == '') && (!has(p2.__namespace__) || p2.__namespace__ == '')) || (has(p1.__namespace__) && has(p2.__namespace__) && p1.__namespace__ == p2.__namespace__ )) && (((!has(p1.sectionName) || p1.sectionName == '') && (!has(p2.sectionName) || p2.sectionName == '')) || ( has(p1.sectionName) && has(p2.sectionName) && p1.sectionName == p2.sectionName)) && (((!has(p1.port) || p1.port == 0) && (!has(p2.port) || p2.port == 0)) || (has(p1.port) && has(p2.port) && p1.port == p2.port))))`
-pub(crate) fn r25<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+pub(crate) fn r36<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::all(&v_self, |v_p1: cel::Val<'a>| -> cel::Res<'a> {
         cel::exists_one(&v_self, |v_p2: cel::Val<'a>| -> cel::Res<'a> {
@@ -1074,7 +1254,7 @@ pub(crate) fn r25<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError
 }
 
 /// `(self.size() > 0 ? (has(self[0].matches) ? self[0].matches.size() : 0) : 0) + (self.size() > 1 ? (has(self[1].matches) ? self[1].matches.size() : 0) : 0) + (self.size() > 2 ? (has(self[2].matches) ? self[2].matches.size() : 0) : 0) + (self.size() > 3 ? (has(self[3].matches) ? self[3].matches.size() : 0) : 0) + (self.size() > 4 ? (has(self[4].matches) ? self[4].matches.size() : 0) : 0) + (self.size() > 5 ? (has(self[5].matches) ? self[5].matches.size() : 0) : 0) + (self.size() > 6 ? (has(self[6].matches) ? self[6].matches.size() : 0) : 0) + (self.size() > 7 ? (has(self[7].matches) ? self[7].matches.size() : 0) : 0) + (self.size() > 8 ? (has(self[8].matches) ? self[8].matches.size() : 0) : 0) + (self.size() > 9 ? (has(self[9].matches) ? self[9].matches.size() : 0) : 0) + (self.size() > 10 ? (has(self[10].matches) ? self[10].matches.size() : 0) : 0) + (self.size() > 11 ? (has(self[11].matches) ? self[11].matches.size() : 0) : 0) + (self.size() > 12 ? (has(self[12].matches) ? self[12].matches.size() : 0) : 0) + (self.size() > 13 ? (has(self[13].matches) ? self[13].matches.size() : 0) : 0) + (self.size() > 14 ? (has(self[14].matches) ? self[14].matches.size() : 0) : 0) + (self.size() > 15 ? (has(self[15].matches) ? self[15].matches.size() : 0) : 0) <= 128`
-pub(crate) fn r26(this: &serde_json::Value) -> Result<bool, cel::CelError> {
+pub(crate) fn r37(this: &serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::le(
         &(cel::add(
@@ -1444,7 +1624,7 @@ pub(crate) fn r26(this: &serde_json::Value) -> Result<bool, cel::CelError> {
 }
 
 /// `self.all(l1, !has(l1.name) || self.exists_one(l2, has(l2.name) && l1.name == l2.name))`
-pub(crate) fn r27<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+pub(crate) fn r38<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::all(&v_self, |v_l1: cel::Val<'a>| -> cel::Res<'a> {
         cel::or(
@@ -1466,15 +1646,50 @@ pub(crate) fn r27<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError
     }))
 }
 
-/// `self.filter(f, f.type == 'RequestHeaderModifier').size() <= 1`
-pub(crate) fn r28<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+/// `!(self.exists(f, f.type == 'RequestRedirect') && self.exists(f, f.type == 'URLRewrite'))`
+pub(crate) fn r39<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> {
+                cel::exists(&v_self, |v_f: cel::Val<'a>| -> cel::Res<'a> {
+                    cel::eq(
+                        &(cel::select(&v_f, "type"))?,
+                        &cel::Val::str("RequestRedirect"),
+                    )
+                })
+            },
+            || -> cel::Res<'a> {
+                cel::exists(&v_self, |v_f: cel::Val<'a>| -> cel::Res<'a> {
+                    cel::eq(&(cel::select(&v_f, "type"))?, &cel::Val::str("URLRewrite"))
+                })
+            },
+        ))?,
+    ))
+}
+
+/// `self.filter(f, f.type == 'CORS').size() <= 1`
+pub(crate) fn r40<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::le(
+        &(cel::size(
+            &(cel::filter(&v_self, |v_f: cel::Val<'a>| -> cel::Res<'a> {
+                cel::eq(&(cel::select(&v_f, "type"))?, &cel::Val::str("CORS"))
+            }))?,
+        ))?,
+        &cel::Val::Int(1),
+    ))
+}
+
+/// `self.filter(f, f.type == 'RequestRedirect').size() <= 1`
+pub(crate) fn r41<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::le(
         &(cel::size(
             &(cel::filter(&v_self, |v_f: cel::Val<'a>| -> cel::Res<'a> {
                 cel::eq(
                     &(cel::select(&v_f, "type"))?,
-                    &cel::Val::str("RequestHeaderModifier"),
+                    &cel::Val::str("RequestRedirect"),
                 )
             }))?,
         ))?,
@@ -1482,183 +1697,359 @@ pub(crate) fn r28<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError
     ))
 }
 
-/// `self.filter(f, f.type == 'ResponseHeaderModifier').size() <= 1`
-pub(crate) fn r29<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+/// `self.filter(f, f.type == 'URLRewrite').size() <= 1`
+pub(crate) fn r42<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::le(
         &(cel::size(
             &(cel::filter(&v_self, |v_f: cel::Val<'a>| -> cel::Res<'a> {
-                cel::eq(
-                    &(cel::select(&v_f, "type"))?,
-                    &cel::Val::str("ResponseHeaderModifier"),
-                )
+                cel::eq(&(cel::select(&v_f, "type"))?, &cel::Val::str("URLRewrite"))
             }))?,
         ))?,
         &cel::Val::Int(1),
     ))
 }
 
-/// `(size(self.group) == 0 && self.kind == 'Service') ? has(self.port) : true`
-pub(crate) fn r30<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+/// `!('*' in self && self.size() > 1)`
+pub(crate) fn r43<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> { cel::in_(&cel::Val::str("*"), &v_self) },
+            || -> cel::Res<'a> { cel::gt(&(cel::size(&v_self))?, &cel::Val::Int(1)) },
+        ))?,
+    ))
+}
+
+/// `!('*' in self && self.size() > 1)`
+pub(crate) fn r44<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> { cel::in_(&cel::Val::str("*"), &v_self) },
+            || -> cel::Res<'a> { cel::gt(&(cel::size(&v_self))?, &cel::Val::Int(1)) },
+        ))?,
+    ))
+}
+
+/// `!('*' in self && self.size() > 1)`
+pub(crate) fn r45<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> { cel::in_(&cel::Val::str("*"), &v_self) },
+            || -> cel::Res<'a> { cel::gt(&(cel::size(&v_self))?, &cel::Val::Int(1)) },
+        ))?,
+    ))
+}
+
+/// `self.protocol == 'GRPC' ? has(self.grpc) : true`
+pub(crate) fn r46(this: &serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(
         if cel::condition(
-            &(cel::and(
-                || -> cel::Res<'a> {
-                    cel::eq(
-                        &(cel::size(&(cel::select(&v_self, "group"))?))?,
-                        &cel::Val::Int(0),
-                    )
-                },
-                || -> cel::Res<'a> {
-                    cel::eq(&(cel::select(&v_self, "kind"))?, &cel::Val::str("Service"))
-                },
-            ))?,
+            &(cel::eq(&(cel::select(&v_self, "protocol"))?, &cel::Val::str("GRPC")))?,
         )? {
-            Ok(cel::Val::Bool(cel::has(&v_self, "port")?))
+            Ok(cel::Val::Bool(cel::has(&v_self, "grpc")?))
         } else {
             Ok(cel::Val::Bool(true))
         },
     )
 }
 
-/// `!(has(self.requestHeaderModifier) && self.type != 'RequestHeaderModifier')`
-pub(crate) fn r31<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+/// `has(self.grpc) ? self.protocol == 'GRPC' : true`
+pub(crate) fn r47(this: &serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "requestHeaderModifier")?)) },
-            || -> cel::Res<'a> {
-                cel::ne(
-                    &(cel::select(&v_self, "type"))?,
-                    &cel::Val::str("RequestHeaderModifier"),
-                )
-            },
-        ))?,
+    cel::result(
+        if cel::condition(&cel::Val::Bool(cel::has(&v_self, "grpc")?))? {
+            cel::eq(&(cel::select(&v_self, "protocol"))?, &cel::Val::str("GRPC"))
+        } else {
+            Ok(cel::Val::Bool(true))
+        },
+    )
+}
+
+/// `self.protocol == 'HTTP' ? has(self.http) : true`
+pub(crate) fn r48(this: &serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(
+        if cel::condition(
+            &(cel::eq(&(cel::select(&v_self, "protocol"))?, &cel::Val::str("HTTP")))?,
+        )? {
+            Ok(cel::Val::Bool(cel::has(&v_self, "http")?))
+        } else {
+            Ok(cel::Val::Bool(true))
+        },
+    )
+}
+
+/// `has(self.http) ? self.protocol == 'HTTP' : true`
+pub(crate) fn r49(this: &serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(
+        if cel::condition(&cel::Val::Bool(cel::has(&v_self, "http")?))? {
+            cel::eq(&(cel::select(&v_self, "protocol"))?, &cel::Val::str("HTTP"))
+        } else {
+            Ok(cel::Val::Bool(true))
+        },
+    )
+}
+
+/// `(self.type in ['Exact','PathPrefix']) ? self.value.startsWith('/') : true`
+pub(crate) fn r50(this: &serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(
+        if cel::condition(
+            &(cel::in_(
+                &(cel::select(&v_self, "type"))?,
+                &cel::Val::List(vec![cel::Val::str("Exact"), cel::Val::str("PathPrefix")]),
+            ))?,
+        )? {
+            cel::starts_with(&(cel::select(&v_self, "value"))?, &cel::Val::str("/"))
+        } else {
+            Ok(cel::Val::Bool(true))
+        },
+    )
+}
+
+/// `(self.type in ['Exact','PathPrefix']) ? !self.value.contains('//') : true`
+pub(crate) fn r51(this: &serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(
+        if cel::condition(
+            &(cel::in_(
+                &(cel::select(&v_self, "type"))?,
+                &cel::Val::List(vec![cel::Val::str("Exact"), cel::Val::str("PathPrefix")]),
+            ))?,
+        )? {
+            cel::not(&(cel::contains(&(cel::select(&v_self, "value"))?, &cel::Val::str("//")))?)
+        } else {
+            Ok(cel::Val::Bool(true))
+        },
+    )
+}
+
+/// `(self.type in ['Exact','PathPrefix']) ? !self.value.contains('/./') : true`
+pub(crate) fn r52(this: &serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(
+        if cel::condition(
+            &(cel::in_(
+                &(cel::select(&v_self, "type"))?,
+                &cel::Val::List(vec![cel::Val::str("Exact"), cel::Val::str("PathPrefix")]),
+            ))?,
+        )? {
+            cel::not(&(cel::contains(&(cel::select(&v_self, "value"))?, &cel::Val::str("/./")))?)
+        } else {
+            Ok(cel::Val::Bool(true))
+        },
+    )
+}
+
+/// `(self.type in ['Exact','PathPrefix']) ? !self.value.contains('/../') : true`
+pub(crate) fn r53(this: &serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(
+        if cel::condition(
+            &(cel::in_(
+                &(cel::select(&v_self, "type"))?,
+                &cel::Val::List(vec![cel::Val::str("Exact"), cel::Val::str("PathPrefix")]),
+            ))?,
+        )? {
+            cel::not(&(cel::contains(&(cel::select(&v_self, "value"))?, &cel::Val::str("/../")))?)
+        } else {
+            Ok(cel::Val::Bool(true))
+        },
+    )
+}
+
+/// `(self.type in ['Exact','PathPrefix']) ? !self.value.contains('%2f') : true`
+pub(crate) fn r54(this: &serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(
+        if cel::condition(
+            &(cel::in_(
+                &(cel::select(&v_self, "type"))?,
+                &cel::Val::List(vec![cel::Val::str("Exact"), cel::Val::str("PathPrefix")]),
+            ))?,
+        )? {
+            cel::not(&(cel::contains(&(cel::select(&v_self, "value"))?, &cel::Val::str("%2f")))?)
+        } else {
+            Ok(cel::Val::Bool(true))
+        },
+    )
+}
+
+/// `(self.type in ['Exact','PathPrefix']) ? !self.value.contains('%2F') : true`
+pub(crate) fn r55(this: &serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(
+        if cel::condition(
+            &(cel::in_(
+                &(cel::select(&v_self, "type"))?,
+                &cel::Val::List(vec![cel::Val::str("Exact"), cel::Val::str("PathPrefix")]),
+            ))?,
+        )? {
+            cel::not(&(cel::contains(&(cel::select(&v_self, "value"))?, &cel::Val::str("%2F")))?)
+        } else {
+            Ok(cel::Val::Bool(true))
+        },
+    )
+}
+
+/// `(self.type in ['Exact','PathPrefix']) ? !self.value.contains('#') : true`
+pub(crate) fn r56(this: &serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(
+        if cel::condition(
+            &(cel::in_(
+                &(cel::select(&v_self, "type"))?,
+                &cel::Val::List(vec![cel::Val::str("Exact"), cel::Val::str("PathPrefix")]),
+            ))?,
+        )? {
+            cel::not(&(cel::contains(&(cel::select(&v_self, "value"))?, &cel::Val::str("#")))?)
+        } else {
+            Ok(cel::Val::Bool(true))
+        },
+    )
+}
+
+/// `(self.type in ['Exact','PathPrefix']) ? !self.value.endsWith('/..') : true`
+pub(crate) fn r57(this: &serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(
+        if cel::condition(
+            &(cel::in_(
+                &(cel::select(&v_self, "type"))?,
+                &cel::Val::List(vec![cel::Val::str("Exact"), cel::Val::str("PathPrefix")]),
+            ))?,
+        )? {
+            cel::not(&(cel::ends_with(&(cel::select(&v_self, "value"))?, &cel::Val::str("/..")))?)
+        } else {
+            Ok(cel::Val::Bool(true))
+        },
+    )
+}
+
+/// `(self.type in ['Exact','PathPrefix']) ? !self.value.endsWith('/.') : true`
+pub(crate) fn r58(this: &serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(
+        if cel::condition(
+            &(cel::in_(
+                &(cel::select(&v_self, "type"))?,
+                &cel::Val::List(vec![cel::Val::str("Exact"), cel::Val::str("PathPrefix")]),
+            ))?,
+        )? {
+            cel::not(&(cel::ends_with(&(cel::select(&v_self, "value"))?, &cel::Val::str("/.")))?)
+        } else {
+            Ok(cel::Val::Bool(true))
+        },
+    )
+}
+
+/// `self.type in ['Exact','PathPrefix'] || self.type == 'RegularExpression'`
+pub(crate) fn r59<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::or(
+        || -> cel::Res<'a> {
+            cel::in_(
+                &(cel::select(&v_self, "type"))?,
+                &cel::Val::List(vec![cel::Val::str("Exact"), cel::Val::str("PathPrefix")]),
+            )
+        },
+        || -> cel::Res<'a> {
+            cel::eq(
+                &(cel::select(&v_self, "type"))?,
+                &cel::Val::str("RegularExpression"),
+            )
+        },
     ))
 }
 
-/// `!(!has(self.requestHeaderModifier) && self.type == 'RequestHeaderModifier')`
-pub(crate) fn r32<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+/// `(self.type in ['Exact','PathPrefix']) ? self.value.matches(r"""^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$""") : true`
+pub(crate) fn r60(this: &serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> {
-                cel::not(&cel::Val::Bool(cel::has(&v_self, "requestHeaderModifier")?))
-            },
-            || -> cel::Res<'a> {
-                cel::eq(
-                    &(cel::select(&v_self, "type"))?,
-                    &cel::Val::str("RequestHeaderModifier"),
-                )
-            },
-        ))?,
-    ))
+    cel::result(
+        if cel::condition(
+            &(cel::in_(
+                &(cel::select(&v_self, "type"))?,
+                &cel::Val::List(vec![cel::Val::str("Exact"), cel::Val::str("PathPrefix")]),
+            ))?,
+        )? {
+            cel::matches(&(cel::select(&v_self, "value"))?, &RE_60_0)
+        } else {
+            Ok(cel::Val::Bool(true))
+        },
+    )
 }
 
-/// `!(has(self.responseHeaderModifier) && self.type != 'ResponseHeaderModifier')`
-pub(crate) fn r33<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+/// `self.type == 'ReplaceFullPath' ? has(self.replaceFullPath) : true`
+pub(crate) fn r61(this: &serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "responseHeaderModifier")?)) },
-            || -> cel::Res<'a> {
-                cel::ne(
-                    &(cel::select(&v_self, "type"))?,
-                    &cel::Val::str("ResponseHeaderModifier"),
-                )
-            },
-        ))?,
-    ))
+    cel::result(
+        if cel::condition(
+            &(cel::eq(
+                &(cel::select(&v_self, "type"))?,
+                &cel::Val::str("ReplaceFullPath"),
+            ))?,
+        )? {
+            Ok(cel::Val::Bool(cel::has(&v_self, "replaceFullPath")?))
+        } else {
+            Ok(cel::Val::Bool(true))
+        },
+    )
 }
 
-/// `!(!has(self.responseHeaderModifier) && self.type == 'ResponseHeaderModifier')`
-pub(crate) fn r34<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+/// `has(self.replaceFullPath) ? self.type == 'ReplaceFullPath' : true`
+pub(crate) fn r62(this: &serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> {
-                cel::not(&cel::Val::Bool(cel::has(
-                    &v_self,
-                    "responseHeaderModifier",
-                )?))
-            },
-            || -> cel::Res<'a> {
-                cel::eq(
-                    &(cel::select(&v_self, "type"))?,
-                    &cel::Val::str("ResponseHeaderModifier"),
-                )
-            },
-        ))?,
-    ))
+    cel::result(
+        if cel::condition(&cel::Val::Bool(cel::has(&v_self, "replaceFullPath")?))? {
+            cel::eq(
+                &(cel::select(&v_self, "type"))?,
+                &cel::Val::str("ReplaceFullPath"),
+            )
+        } else {
+            Ok(cel::Val::Bool(true))
+        },
+    )
 }
 
-/// `!(has(self.requestMirror) && self.type != 'RequestMirror')`
-pub(crate) fn r35<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+/// `self.type == 'ReplacePrefixMatch' ? has(self.replacePrefixMatch) : true`
+pub(crate) fn r63(this: &serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "requestMirror")?)) },
-            || -> cel::Res<'a> {
-                cel::ne(
-                    &(cel::select(&v_self, "type"))?,
-                    &cel::Val::str("RequestMirror"),
-                )
-            },
-        ))?,
-    ))
+    cel::result(
+        if cel::condition(
+            &(cel::eq(
+                &(cel::select(&v_self, "type"))?,
+                &cel::Val::str("ReplacePrefixMatch"),
+            ))?,
+        )? {
+            Ok(cel::Val::Bool(cel::has(&v_self, "replacePrefixMatch")?))
+        } else {
+            Ok(cel::Val::Bool(true))
+        },
+    )
 }
 
-/// `!(!has(self.requestMirror) && self.type == 'RequestMirror')`
-pub(crate) fn r36<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+/// `has(self.replacePrefixMatch) ? self.type == 'ReplacePrefixMatch' : true`
+pub(crate) fn r64(this: &serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> { cel::not(&cel::Val::Bool(cel::has(&v_self, "requestMirror")?)) },
-            || -> cel::Res<'a> {
-                cel::eq(
-                    &(cel::select(&v_self, "type"))?,
-                    &cel::Val::str("RequestMirror"),
-                )
-            },
-        ))?,
-    ))
-}
-
-/// `!(has(self.extensionRef) && self.type != 'ExtensionRef')`
-pub(crate) fn r37<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "extensionRef")?)) },
-            || -> cel::Res<'a> {
-                cel::ne(
-                    &(cel::select(&v_self, "type"))?,
-                    &cel::Val::str("ExtensionRef"),
-                )
-            },
-        ))?,
-    ))
-}
-
-/// `!(!has(self.extensionRef) && self.type == 'ExtensionRef')`
-pub(crate) fn r38<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> { cel::not(&cel::Val::Bool(cel::has(&v_self, "extensionRef")?)) },
-            || -> cel::Res<'a> {
-                cel::eq(
-                    &(cel::select(&v_self, "type"))?,
-                    &cel::Val::str("ExtensionRef"),
-                )
-            },
-        ))?,
-    ))
+    cel::result(
+        if cel::condition(&cel::Val::Bool(cel::has(&v_self, "replacePrefixMatch")?))? {
+            cel::eq(
+                &(cel::select(&v_self, "type"))?,
+                &cel::Val::str("ReplacePrefixMatch"),
+            )
+        } else {
+            Ok(cel::Val::Bool(true))
+        },
+    )
 }
 
 /// `!(has(self.percent) && has(self.fraction))`
-pub(crate) fn r39<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+pub(crate) fn r65<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::not(
         &(cel::and(
@@ -1668,23 +2059,153 @@ pub(crate) fn r39<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError
     ))
 }
 
-/// `self.numerator <= self.denominator`
-pub(crate) fn r40(this: &serde_json::Value) -> Result<bool, cel::CelError> {
+/// `!(has(self.cors) && self.type != 'CORS')`
+pub(crate) fn r66<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
-    cel::result(cel::le(
-        &(cel::select(&v_self, "numerator"))?,
-        &(cel::select(&v_self, "denominator"))?,
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "cors")?)) },
+            || -> cel::Res<'a> {
+                cel::ne(&(cel::select(&v_self, "type"))?, &cel::Val::str("CORS"))
+            },
+        ))?,
     ))
 }
 
-/// `has(self.type) ? has(self.service) || has(self.method) : true`
-pub(crate) fn r41<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+/// `!(!has(self.cors) && self.type == 'CORS')`
+pub(crate) fn r67<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> { cel::not(&cel::Val::Bool(cel::has(&v_self, "cors")?)) },
+            || -> cel::Res<'a> {
+                cel::eq(&(cel::select(&v_self, "type"))?, &cel::Val::str("CORS"))
+            },
+        ))?,
+    ))
+}
+
+/// `!(has(self.requestRedirect) && self.type != 'RequestRedirect')`
+pub(crate) fn r68<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "requestRedirect")?)) },
+            || -> cel::Res<'a> {
+                cel::ne(
+                    &(cel::select(&v_self, "type"))?,
+                    &cel::Val::str("RequestRedirect"),
+                )
+            },
+        ))?,
+    ))
+}
+
+/// `!(!has(self.requestRedirect) && self.type == 'RequestRedirect')`
+pub(crate) fn r69<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> { cel::not(&cel::Val::Bool(cel::has(&v_self, "requestRedirect")?)) },
+            || -> cel::Res<'a> {
+                cel::eq(
+                    &(cel::select(&v_self, "type"))?,
+                    &cel::Val::str("RequestRedirect"),
+                )
+            },
+        ))?,
+    ))
+}
+
+/// `!(has(self.urlRewrite) && self.type != 'URLRewrite')`
+pub(crate) fn r70<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "urlRewrite")?)) },
+            || -> cel::Res<'a> {
+                cel::ne(
+                    &(cel::select(&v_self, "type"))?,
+                    &cel::Val::str("URLRewrite"),
+                )
+            },
+        ))?,
+    ))
+}
+
+/// `!(!has(self.urlRewrite) && self.type == 'URLRewrite')`
+pub(crate) fn r71<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> { cel::not(&cel::Val::Bool(cel::has(&v_self, "urlRewrite")?)) },
+            || -> cel::Res<'a> {
+                cel::eq(
+                    &(cel::select(&v_self, "type"))?,
+                    &cel::Val::str("URLRewrite"),
+                )
+            },
+        ))?,
+    ))
+}
+
+/// `!(has(self.externalAuth) && self.type != 'ExternalAuth')`
+pub(crate) fn r72<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "externalAuth")?)) },
+            || -> cel::Res<'a> {
+                cel::ne(
+                    &(cel::select(&v_self, "type"))?,
+                    &cel::Val::str("ExternalAuth"),
+                )
+            },
+        ))?,
+    ))
+}
+
+/// `!(!has(self.externalAuth) && self.type == 'ExternalAuth')`
+pub(crate) fn r73<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> { cel::not(&cel::Val::Bool(cel::has(&v_self, "externalAuth")?)) },
+            || -> cel::Res<'a> {
+                cel::eq(
+                    &(cel::select(&v_self, "type"))?,
+                    &cel::Val::str("ExternalAuth"),
+                )
+            },
+        ))?,
+    ))
+}
+
+/// `(has(self.backendRefs) && size(self.backendRefs) > 0) ? (!has(self.filters) || self.filters.all(f, !has(f.requestRedirect))): true`
+pub(crate) fn r74<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(
-        if cel::condition(&cel::Val::Bool(cel::has(&v_self, "type")?))? {
+        if cel::condition(
+            &(cel::and(
+                || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "backendRefs")?)) },
+                || -> cel::Res<'a> {
+                    cel::gt(
+                        &(cel::size(&(cel::select(&v_self, "backendRefs"))?))?,
+                        &cel::Val::Int(0),
+                    )
+                },
+            ))?,
+        )? {
             cel::or(
-                || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "service")?)) },
-                || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "method")?)) },
+                || -> cel::Res<'a> { cel::not(&cel::Val::Bool(cel::has(&v_self, "filters")?)) },
+                || -> cel::Res<'a> {
+                    cel::all(
+                        &(cel::select(&v_self, "filters"))?,
+                        |v_f: cel::Val<'a>| -> cel::Res<'a> {
+                            cel::not(&cel::Val::Bool(cel::has(&v_f, "requestRedirect")?))
+                        },
+                    )
+                },
             )
         } else {
             Ok(cel::Val::Bool(true))
@@ -1692,100 +2213,479 @@ pub(crate) fn r41<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError
     )
 }
 
-/// `(!has(self.type) || self.type == 'Exact') && has(self.service) ? self.service.matches(r"""^(?i)\.?[a-z_][a-z_0-9]*(\.[a-z_][a-z_0-9]*)*$"""): true`
-pub(crate) fn r42<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+/// `(has(self.filters) && self.filters.exists_one(f, has(f.requestRedirect) && has(f.requestRedirect.path) && f.requestRedirect.path.type == 'ReplacePrefixMatch' && has(f.requestRedirect.path.replacePrefixMatch))) ? ((size(self.matches) != 1 || !has(self.matches[0].path) || self.matches[0].path.type != 'PathPrefix') ? false : true) : true`
+pub(crate) fn r75<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(
         if cel::condition(
             &(cel::and(
+                || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "filters")?)) },
                 || -> cel::Res<'a> {
-                    cel::or(
-                        || -> cel::Res<'a> {
-                            cel::not(&cel::Val::Bool(cel::has(&v_self, "type")?))
-                        },
-                        || -> cel::Res<'a> {
-                            cel::eq(&(cel::select(&v_self, "type"))?, &cel::Val::str("Exact"))
+                    cel::exists_one(
+                        &(cel::select(&v_self, "filters"))?,
+                        |v_f: cel::Val<'a>| -> cel::Res<'a> {
+                            cel::and(
+                                || -> cel::Res<'a> {
+                                    cel::and(
+                                        || -> cel::Res<'a> {
+                                            cel::and(
+                                                || -> cel::Res<'a> {
+                                                    Ok(cel::Val::Bool(cel::has(
+                                                        &v_f,
+                                                        "requestRedirect",
+                                                    )?))
+                                                },
+                                                || -> cel::Res<'a> {
+                                                    Ok(cel::Val::Bool(cel::has(
+                                                        &(cel::select(&v_f, "requestRedirect"))?,
+                                                        "path",
+                                                    )?))
+                                                },
+                                            )
+                                        },
+                                        || -> cel::Res<'a> {
+                                            cel::eq(
+                                                &(cel::select(
+                                                    &(cel::select(
+                                                        &(cel::select(&v_f, "requestRedirect"))?,
+                                                        "path",
+                                                    ))?,
+                                                    "type",
+                                                ))?,
+                                                &cel::Val::str("ReplacePrefixMatch"),
+                                            )
+                                        },
+                                    )
+                                },
+                                || -> cel::Res<'a> {
+                                    Ok(cel::Val::Bool(cel::has(
+                                        &(cel::select(
+                                            &(cel::select(&v_f, "requestRedirect"))?,
+                                            "path",
+                                        ))?,
+                                        "replacePrefixMatch",
+                                    )?))
+                                },
+                            )
                         },
                     )
                 },
-                || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "service")?)) },
             ))?,
         )? {
-            cel::matches(&(cel::select(&v_self, "service"))?, &RE_42_0)
+            if cel::condition(
+                &(cel::or(
+                    || -> cel::Res<'a> {
+                        cel::or(
+                            || -> cel::Res<'a> {
+                                cel::ne(
+                                    &(cel::size(&(cel::select(&v_self, "matches"))?))?,
+                                    &cel::Val::Int(1),
+                                )
+                            },
+                            || -> cel::Res<'a> {
+                                cel::not(&cel::Val::Bool(cel::has(
+                                    &(cel::index(
+                                        &(cel::select(&v_self, "matches"))?,
+                                        &cel::Val::Int(0),
+                                    ))?,
+                                    "path",
+                                )?))
+                            },
+                        )
+                    },
+                    || -> cel::Res<'a> {
+                        cel::ne(
+                            &(cel::select(
+                                &(cel::select(
+                                    &(cel::index(
+                                        &(cel::select(&v_self, "matches"))?,
+                                        &cel::Val::Int(0),
+                                    ))?,
+                                    "path",
+                                ))?,
+                                "type",
+                            ))?,
+                            &cel::Val::str("PathPrefix"),
+                        )
+                    },
+                ))?,
+            )? {
+                Ok(cel::Val::Bool(false))
+            } else {
+                Ok(cel::Val::Bool(true))
+            }
         } else {
             Ok(cel::Val::Bool(true))
         },
     )
 }
 
-/// `(!has(self.type) || self.type == 'Exact') && has(self.method) ? self.method.matches(r"""^[A-Za-z_][A-Za-z_0-9]*$"""): true`
-pub(crate) fn r43<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+/// `(has(self.filters) && self.filters.exists_one(f, has(f.urlRewrite) && has(f.urlRewrite.path) && f.urlRewrite.path.type == 'ReplacePrefixMatch' && has(f.urlRewrite.path.replacePrefixMatch))) ? ((size(self.matches) != 1 || !has(self.matches[0].path) || self.matches[0].path.type != 'PathPrefix') ? false : true) : true`
+pub(crate) fn r76<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(
         if cel::condition(
             &(cel::and(
+                || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "filters")?)) },
                 || -> cel::Res<'a> {
-                    cel::or(
-                        || -> cel::Res<'a> {
-                            cel::not(&cel::Val::Bool(cel::has(&v_self, "type")?))
-                        },
-                        || -> cel::Res<'a> {
-                            cel::eq(&(cel::select(&v_self, "type"))?, &cel::Val::str("Exact"))
+                    cel::exists_one(
+                        &(cel::select(&v_self, "filters"))?,
+                        |v_f: cel::Val<'a>| -> cel::Res<'a> {
+                            cel::and(
+                                || -> cel::Res<'a> {
+                                    cel::and(
+                                        || -> cel::Res<'a> {
+                                            cel::and(
+                                                || -> cel::Res<'a> {
+                                                    Ok(cel::Val::Bool(cel::has(
+                                                        &v_f,
+                                                        "urlRewrite",
+                                                    )?))
+                                                },
+                                                || -> cel::Res<'a> {
+                                                    Ok(cel::Val::Bool(cel::has(
+                                                        &(cel::select(&v_f, "urlRewrite"))?,
+                                                        "path",
+                                                    )?))
+                                                },
+                                            )
+                                        },
+                                        || -> cel::Res<'a> {
+                                            cel::eq(
+                                                &(cel::select(
+                                                    &(cel::select(
+                                                        &(cel::select(&v_f, "urlRewrite"))?,
+                                                        "path",
+                                                    ))?,
+                                                    "type",
+                                                ))?,
+                                                &cel::Val::str("ReplacePrefixMatch"),
+                                            )
+                                        },
+                                    )
+                                },
+                                || -> cel::Res<'a> {
+                                    Ok(cel::Val::Bool(cel::has(
+                                        &(cel::select(
+                                            &(cel::select(&v_f, "urlRewrite"))?,
+                                            "path",
+                                        ))?,
+                                        "replacePrefixMatch",
+                                    )?))
+                                },
+                            )
                         },
                     )
                 },
-                || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "method")?)) },
             ))?,
         )? {
-            cel::matches(&(cel::select(&v_self, "method"))?, &RE_43_0)
+            if cel::condition(
+                &(cel::or(
+                    || -> cel::Res<'a> {
+                        cel::or(
+                            || -> cel::Res<'a> {
+                                cel::ne(
+                                    &(cel::size(&(cel::select(&v_self, "matches"))?))?,
+                                    &cel::Val::Int(1),
+                                )
+                            },
+                            || -> cel::Res<'a> {
+                                cel::not(&cel::Val::Bool(cel::has(
+                                    &(cel::index(
+                                        &(cel::select(&v_self, "matches"))?,
+                                        &cel::Val::Int(0),
+                                    ))?,
+                                    "path",
+                                )?))
+                            },
+                        )
+                    },
+                    || -> cel::Res<'a> {
+                        cel::ne(
+                            &(cel::select(
+                                &(cel::select(
+                                    &(cel::index(
+                                        &(cel::select(&v_self, "matches"))?,
+                                        &cel::Val::Int(0),
+                                    ))?,
+                                    "path",
+                                ))?,
+                                "type",
+                            ))?,
+                            &cel::Val::str("PathPrefix"),
+                        )
+                    },
+                ))?,
+            )? {
+                Ok(cel::Val::Bool(false))
+            } else {
+                Ok(cel::Val::Bool(true))
+            }
         } else {
             Ok(cel::Val::Bool(true))
         },
     )
 }
 
-/// `!has(self.cookieConfig) || !has(self.cookieConfig.lifetimeType) || self.cookieConfig.lifetimeType != 'Permanent' || has(self.absoluteTimeout)`
-pub(crate) fn r44<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+/// `(has(self.backendRefs) && self.backendRefs.exists_one(b, (has(b.filters) && b.filters.exists_one(f, has(f.requestRedirect) && has(f.requestRedirect.path) && f.requestRedirect.path.type == 'ReplacePrefixMatch' && has(f.requestRedirect.path.replacePrefixMatch))) )) ? ((size(self.matches) != 1 || !has(self.matches[0].path) || self.matches[0].path.type != 'PathPrefix') ? false : true) : true`
+pub(crate) fn r77<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
-    cel::result(cel::or(
-        || -> cel::Res<'a> {
-            cel::or(
+    cel::result(
+        if cel::condition(
+            &(cel::and(
+                || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "backendRefs")?)) },
                 || -> cel::Res<'a> {
-                    cel::or(
-                        || -> cel::Res<'a> {
-                            cel::not(&cel::Val::Bool(cel::has(&v_self, "cookieConfig")?))
-                        },
-                        || -> cel::Res<'a> {
-                            cel::not(&cel::Val::Bool(cel::has(
-                                &(cel::select(&v_self, "cookieConfig"))?,
-                                "lifetimeType",
-                            )?))
+                    cel::exists_one(
+                        &(cel::select(&v_self, "backendRefs"))?,
+                        |v_b: cel::Val<'a>| -> cel::Res<'a> {
+                            cel::and(
+                                || -> cel::Res<'a> {
+                                    Ok(cel::Val::Bool(cel::has(&v_b, "filters")?))
+                                },
+                                || -> cel::Res<'a> {
+                                    cel::exists_one(
+                                        &(cel::select(&v_b, "filters"))?,
+                                        |v_f: cel::Val<'a>| -> cel::Res<'a> {
+                                            cel::and(
+                                                || -> cel::Res<'a> {
+                                                    cel::and(
+                                                        || -> cel::Res<'a> {
+                                                            cel::and(
+                                                                || -> cel::Res<'a> {
+                                                                    Ok(cel::Val::Bool(cel::has(
+                                                                        &v_f,
+                                                                        "requestRedirect",
+                                                                    )?))
+                                                                },
+                                                                || -> cel::Res<'a> {
+                                                                    Ok(cel::Val::Bool(cel::has(
+                                                                        &(cel::select(
+                                                                            &v_f,
+                                                                            "requestRedirect",
+                                                                        ))?,
+                                                                        "path",
+                                                                    )?))
+                                                                },
+                                                            )
+                                                        },
+                                                        || -> cel::Res<'a> {
+                                                            cel::eq(
+                                                                &(cel::select(
+                                                                    &(cel::select(
+                                                                        &(cel::select(
+                                                                            &v_f,
+                                                                            "requestRedirect",
+                                                                        ))?,
+                                                                        "path",
+                                                                    ))?,
+                                                                    "type",
+                                                                ))?,
+                                                                &cel::Val::str(
+                                                                    "ReplacePrefixMatch",
+                                                                ),
+                                                            )
+                                                        },
+                                                    )
+                                                },
+                                                || -> cel::Res<'a> {
+                                                    Ok(cel::Val::Bool(cel::has(
+                                                        &(cel::select(
+                                                            &(cel::select(
+                                                                &v_f,
+                                                                "requestRedirect",
+                                                            ))?,
+                                                            "path",
+                                                        ))?,
+                                                        "replacePrefixMatch",
+                                                    )?))
+                                                },
+                                            )
+                                        },
+                                    )
+                                },
+                            )
                         },
                     )
                 },
-                || -> cel::Res<'a> {
-                    cel::ne(
-                        &(cel::select(&(cel::select(&v_self, "cookieConfig"))?, "lifetimeType"))?,
-                        &cel::Val::str("Permanent"),
-                    )
-                },
-            )
+            ))?,
+        )? {
+            if cel::condition(
+                &(cel::or(
+                    || -> cel::Res<'a> {
+                        cel::or(
+                            || -> cel::Res<'a> {
+                                cel::ne(
+                                    &(cel::size(&(cel::select(&v_self, "matches"))?))?,
+                                    &cel::Val::Int(1),
+                                )
+                            },
+                            || -> cel::Res<'a> {
+                                cel::not(&cel::Val::Bool(cel::has(
+                                    &(cel::index(
+                                        &(cel::select(&v_self, "matches"))?,
+                                        &cel::Val::Int(0),
+                                    ))?,
+                                    "path",
+                                )?))
+                            },
+                        )
+                    },
+                    || -> cel::Res<'a> {
+                        cel::ne(
+                            &(cel::select(
+                                &(cel::select(
+                                    &(cel::index(
+                                        &(cel::select(&v_self, "matches"))?,
+                                        &cel::Val::Int(0),
+                                    ))?,
+                                    "path",
+                                ))?,
+                                "type",
+                            ))?,
+                            &cel::Val::str("PathPrefix"),
+                        )
+                    },
+                ))?,
+            )? {
+                Ok(cel::Val::Bool(false))
+            } else {
+                Ok(cel::Val::Bool(true))
+            }
+        } else {
+            Ok(cel::Val::Bool(true))
         },
-        || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "absoluteTimeout")?)) },
-    ))
+    )
 }
 
-/// `!has(self.cookieConfig) || self.type == 'Cookie'`
-pub(crate) fn r45<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+/// `(has(self.backendRefs) && self.backendRefs.exists_one(b, (has(b.filters) && b.filters.exists_one(f, has(f.urlRewrite) && has(f.urlRewrite.path) && f.urlRewrite.path.type == 'ReplacePrefixMatch' && has(f.urlRewrite.path.replacePrefixMatch))) )) ? ((size(self.matches) != 1 || !has(self.matches[0].path) || self.matches[0].path.type != 'PathPrefix') ? false : true) : true`
+pub(crate) fn r78<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
-    cel::result(cel::or(
-        || -> cel::Res<'a> { cel::not(&cel::Val::Bool(cel::has(&v_self, "cookieConfig")?)) },
-        || -> cel::Res<'a> { cel::eq(&(cel::select(&v_self, "type"))?, &cel::Val::str("Cookie")) },
-    ))
+    cel::result(
+        if cel::condition(
+            &(cel::and(
+                || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "backendRefs")?)) },
+                || -> cel::Res<'a> {
+                    cel::exists_one(
+                        &(cel::select(&v_self, "backendRefs"))?,
+                        |v_b: cel::Val<'a>| -> cel::Res<'a> {
+                            cel::and(
+                                || -> cel::Res<'a> {
+                                    Ok(cel::Val::Bool(cel::has(&v_b, "filters")?))
+                                },
+                                || -> cel::Res<'a> {
+                                    cel::exists_one(
+                                        &(cel::select(&v_b, "filters"))?,
+                                        |v_f: cel::Val<'a>| -> cel::Res<'a> {
+                                            cel::and(
+                                                || -> cel::Res<'a> {
+                                                    cel::and(
+                                                        || -> cel::Res<'a> {
+                                                            cel::and(
+                                                                || -> cel::Res<'a> {
+                                                                    Ok(cel::Val::Bool(cel::has(
+                                                                        &v_f,
+                                                                        "urlRewrite",
+                                                                    )?))
+                                                                },
+                                                                || -> cel::Res<'a> {
+                                                                    Ok(cel::Val::Bool(cel::has(
+                                                                        &(cel::select(
+                                                                            &v_f,
+                                                                            "urlRewrite",
+                                                                        ))?,
+                                                                        "path",
+                                                                    )?))
+                                                                },
+                                                            )
+                                                        },
+                                                        || -> cel::Res<'a> {
+                                                            cel::eq(
+                                                                &(cel::select(
+                                                                    &(cel::select(
+                                                                        &(cel::select(
+                                                                            &v_f,
+                                                                            "urlRewrite",
+                                                                        ))?,
+                                                                        "path",
+                                                                    ))?,
+                                                                    "type",
+                                                                ))?,
+                                                                &cel::Val::str(
+                                                                    "ReplacePrefixMatch",
+                                                                ),
+                                                            )
+                                                        },
+                                                    )
+                                                },
+                                                || -> cel::Res<'a> {
+                                                    Ok(cel::Val::Bool(cel::has(
+                                                        &(cel::select(
+                                                            &(cel::select(&v_f, "urlRewrite"))?,
+                                                            "path",
+                                                        ))?,
+                                                        "replacePrefixMatch",
+                                                    )?))
+                                                },
+                                            )
+                                        },
+                                    )
+                                },
+                            )
+                        },
+                    )
+                },
+            ))?,
+        )? {
+            if cel::condition(
+                &(cel::or(
+                    || -> cel::Res<'a> {
+                        cel::or(
+                            || -> cel::Res<'a> {
+                                cel::ne(
+                                    &(cel::size(&(cel::select(&v_self, "matches"))?))?,
+                                    &cel::Val::Int(1),
+                                )
+                            },
+                            || -> cel::Res<'a> {
+                                cel::not(&cel::Val::Bool(cel::has(
+                                    &(cel::index(
+                                        &(cel::select(&v_self, "matches"))?,
+                                        &cel::Val::Int(0),
+                                    ))?,
+                                    "path",
+                                )?))
+                            },
+                        )
+                    },
+                    || -> cel::Res<'a> {
+                        cel::ne(
+                            &(cel::select(
+                                &(cel::select(
+                                    &(cel::index(
+                                        &(cel::select(&v_self, "matches"))?,
+                                        &cel::Val::Int(0),
+                                    ))?,
+                                    "path",
+                                ))?,
+                                "type",
+                            ))?,
+                            &cel::Val::str("PathPrefix"),
+                        )
+                    },
+                ))?,
+            )? {
+                Ok(cel::Val::Bool(false))
+            } else {
+                Ok(cel::Val::Bool(true))
+            }
+        } else {
+            Ok(cel::Val::Bool(true))
+        },
+    )
 }
 
 /// `(self.size() > 0 ? self[0].matches.size() : 0) + (self.size() > 1 ? self[1].matches.size() : 0) + (self.size() > 2 ? self[2].matches.size() : 0) + (self.size() > 3 ? self[3].matches.size() : 0) + (self.size() > 4 ? self[4].matches.size() : 0) + (self.size() > 5 ? self[5].matches.size() : 0) + (self.size() > 6 ? self[6].matches.size() : 0) + (self.size() > 7 ? self[7].matches.size() : 0) + (self.size() > 8 ? self[8].matches.size() : 0) + (self.size() > 9 ? self[9].matches.size() : 0) + (self.size() > 10 ? self[10].matches.size() : 0) + (self.size() > 11 ? self[11].matches.size() : 0) + (self.size() > 12 ? self[12].matches.size() : 0) + (self.size() > 13 ? self[13].matches.size() : 0) + (self.size() > 14 ? self[14].matches.size() : 0) + (self.size() > 15 ? self[15].matches.size() : 0) <= 128`
-pub(crate) fn r46(this: &serde_json::Value) -> Result<bool, cel::CelError> {
+pub(crate) fn r79(this: &serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::le(
         &(cel::add(
@@ -2046,1035 +2946,8 @@ pub(crate) fn r46(this: &serde_json::Value) -> Result<bool, cel::CelError> {
     ))
 }
 
-/// `(has(self.backendRefs) && size(self.backendRefs) > 0) ? (!has(self.filters) || self.filters.all(f, !has(f.requestRedirect))): true`
-pub(crate) fn r47<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(
-            &(cel::and(
-                || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "backendRefs")?)) },
-                || -> cel::Res<'a> {
-                    cel::gt(
-                        &(cel::size(&(cel::select(&v_self, "backendRefs"))?))?,
-                        &cel::Val::Int(0),
-                    )
-                },
-            ))?,
-        )? {
-            cel::or(
-                || -> cel::Res<'a> { cel::not(&cel::Val::Bool(cel::has(&v_self, "filters")?)) },
-                || -> cel::Res<'a> {
-                    cel::all(
-                        &(cel::select(&v_self, "filters"))?,
-                        |v_f: cel::Val<'a>| -> cel::Res<'a> {
-                            cel::not(&cel::Val::Bool(cel::has(&v_f, "requestRedirect")?))
-                        },
-                    )
-                },
-            )
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
-/// `(has(self.filters) && self.filters.exists_one(f, has(f.requestRedirect) && has(f.requestRedirect.path) && f.requestRedirect.path.type == 'ReplacePrefixMatch' && has(f.requestRedirect.path.replacePrefixMatch))) ? ((size(self.matches) != 1 || !has(self.matches[0].path) || self.matches[0].path.type != 'PathPrefix') ? false : true) : true`
-pub(crate) fn r48<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(
-            &(cel::and(
-                || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "filters")?)) },
-                || -> cel::Res<'a> {
-                    cel::exists_one(
-                        &(cel::select(&v_self, "filters"))?,
-                        |v_f: cel::Val<'a>| -> cel::Res<'a> {
-                            cel::and(
-                                || -> cel::Res<'a> {
-                                    cel::and(
-                                        || -> cel::Res<'a> {
-                                            cel::and(
-                                                || -> cel::Res<'a> {
-                                                    Ok(cel::Val::Bool(cel::has(
-                                                        &v_f,
-                                                        "requestRedirect",
-                                                    )?))
-                                                },
-                                                || -> cel::Res<'a> {
-                                                    Ok(cel::Val::Bool(cel::has(
-                                                        &(cel::select(&v_f, "requestRedirect"))?,
-                                                        "path",
-                                                    )?))
-                                                },
-                                            )
-                                        },
-                                        || -> cel::Res<'a> {
-                                            cel::eq(
-                                                &(cel::select(
-                                                    &(cel::select(
-                                                        &(cel::select(&v_f, "requestRedirect"))?,
-                                                        "path",
-                                                    ))?,
-                                                    "type",
-                                                ))?,
-                                                &cel::Val::str("ReplacePrefixMatch"),
-                                            )
-                                        },
-                                    )
-                                },
-                                || -> cel::Res<'a> {
-                                    Ok(cel::Val::Bool(cel::has(
-                                        &(cel::select(
-                                            &(cel::select(&v_f, "requestRedirect"))?,
-                                            "path",
-                                        ))?,
-                                        "replacePrefixMatch",
-                                    )?))
-                                },
-                            )
-                        },
-                    )
-                },
-            ))?,
-        )? {
-            if cel::condition(
-                &(cel::or(
-                    || -> cel::Res<'a> {
-                        cel::or(
-                            || -> cel::Res<'a> {
-                                cel::ne(
-                                    &(cel::size(&(cel::select(&v_self, "matches"))?))?,
-                                    &cel::Val::Int(1),
-                                )
-                            },
-                            || -> cel::Res<'a> {
-                                cel::not(&cel::Val::Bool(cel::has(
-                                    &(cel::index(
-                                        &(cel::select(&v_self, "matches"))?,
-                                        &cel::Val::Int(0),
-                                    ))?,
-                                    "path",
-                                )?))
-                            },
-                        )
-                    },
-                    || -> cel::Res<'a> {
-                        cel::ne(
-                            &(cel::select(
-                                &(cel::select(
-                                    &(cel::index(
-                                        &(cel::select(&v_self, "matches"))?,
-                                        &cel::Val::Int(0),
-                                    ))?,
-                                    "path",
-                                ))?,
-                                "type",
-                            ))?,
-                            &cel::Val::str("PathPrefix"),
-                        )
-                    },
-                ))?,
-            )? {
-                Ok(cel::Val::Bool(false))
-            } else {
-                Ok(cel::Val::Bool(true))
-            }
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
-/// `(has(self.filters) && self.filters.exists_one(f, has(f.urlRewrite) && has(f.urlRewrite.path) && f.urlRewrite.path.type == 'ReplacePrefixMatch' && has(f.urlRewrite.path.replacePrefixMatch))) ? ((size(self.matches) != 1 || !has(self.matches[0].path) || self.matches[0].path.type != 'PathPrefix') ? false : true) : true`
-pub(crate) fn r49<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(
-            &(cel::and(
-                || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "filters")?)) },
-                || -> cel::Res<'a> {
-                    cel::exists_one(
-                        &(cel::select(&v_self, "filters"))?,
-                        |v_f: cel::Val<'a>| -> cel::Res<'a> {
-                            cel::and(
-                                || -> cel::Res<'a> {
-                                    cel::and(
-                                        || -> cel::Res<'a> {
-                                            cel::and(
-                                                || -> cel::Res<'a> {
-                                                    Ok(cel::Val::Bool(cel::has(
-                                                        &v_f,
-                                                        "urlRewrite",
-                                                    )?))
-                                                },
-                                                || -> cel::Res<'a> {
-                                                    Ok(cel::Val::Bool(cel::has(
-                                                        &(cel::select(&v_f, "urlRewrite"))?,
-                                                        "path",
-                                                    )?))
-                                                },
-                                            )
-                                        },
-                                        || -> cel::Res<'a> {
-                                            cel::eq(
-                                                &(cel::select(
-                                                    &(cel::select(
-                                                        &(cel::select(&v_f, "urlRewrite"))?,
-                                                        "path",
-                                                    ))?,
-                                                    "type",
-                                                ))?,
-                                                &cel::Val::str("ReplacePrefixMatch"),
-                                            )
-                                        },
-                                    )
-                                },
-                                || -> cel::Res<'a> {
-                                    Ok(cel::Val::Bool(cel::has(
-                                        &(cel::select(
-                                            &(cel::select(&v_f, "urlRewrite"))?,
-                                            "path",
-                                        ))?,
-                                        "replacePrefixMatch",
-                                    )?))
-                                },
-                            )
-                        },
-                    )
-                },
-            ))?,
-        )? {
-            if cel::condition(
-                &(cel::or(
-                    || -> cel::Res<'a> {
-                        cel::or(
-                            || -> cel::Res<'a> {
-                                cel::ne(
-                                    &(cel::size(&(cel::select(&v_self, "matches"))?))?,
-                                    &cel::Val::Int(1),
-                                )
-                            },
-                            || -> cel::Res<'a> {
-                                cel::not(&cel::Val::Bool(cel::has(
-                                    &(cel::index(
-                                        &(cel::select(&v_self, "matches"))?,
-                                        &cel::Val::Int(0),
-                                    ))?,
-                                    "path",
-                                )?))
-                            },
-                        )
-                    },
-                    || -> cel::Res<'a> {
-                        cel::ne(
-                            &(cel::select(
-                                &(cel::select(
-                                    &(cel::index(
-                                        &(cel::select(&v_self, "matches"))?,
-                                        &cel::Val::Int(0),
-                                    ))?,
-                                    "path",
-                                ))?,
-                                "type",
-                            ))?,
-                            &cel::Val::str("PathPrefix"),
-                        )
-                    },
-                ))?,
-            )? {
-                Ok(cel::Val::Bool(false))
-            } else {
-                Ok(cel::Val::Bool(true))
-            }
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
-/// `(has(self.backendRefs) && self.backendRefs.exists_one(b, (has(b.filters) && b.filters.exists_one(f, has(f.requestRedirect) && has(f.requestRedirect.path) && f.requestRedirect.path.type == 'ReplacePrefixMatch' && has(f.requestRedirect.path.replacePrefixMatch))) )) ? ((size(self.matches) != 1 || !has(self.matches[0].path) || self.matches[0].path.type != 'PathPrefix') ? false : true) : true`
-pub(crate) fn r50<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(
-            &(cel::and(
-                || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "backendRefs")?)) },
-                || -> cel::Res<'a> {
-                    cel::exists_one(
-                        &(cel::select(&v_self, "backendRefs"))?,
-                        |v_b: cel::Val<'a>| -> cel::Res<'a> {
-                            cel::and(
-                                || -> cel::Res<'a> {
-                                    Ok(cel::Val::Bool(cel::has(&v_b, "filters")?))
-                                },
-                                || -> cel::Res<'a> {
-                                    cel::exists_one(
-                                        &(cel::select(&v_b, "filters"))?,
-                                        |v_f: cel::Val<'a>| -> cel::Res<'a> {
-                                            cel::and(
-                                                || -> cel::Res<'a> {
-                                                    cel::and(
-                                                        || -> cel::Res<'a> {
-                                                            cel::and(
-                                                                || -> cel::Res<'a> {
-                                                                    Ok(cel::Val::Bool(cel::has(
-                                                                        &v_f,
-                                                                        "requestRedirect",
-                                                                    )?))
-                                                                },
-                                                                || -> cel::Res<'a> {
-                                                                    Ok(cel::Val::Bool(cel::has(
-                                                                        &(cel::select(
-                                                                            &v_f,
-                                                                            "requestRedirect",
-                                                                        ))?,
-                                                                        "path",
-                                                                    )?))
-                                                                },
-                                                            )
-                                                        },
-                                                        || -> cel::Res<'a> {
-                                                            cel::eq(
-                                                                &(cel::select(
-                                                                    &(cel::select(
-                                                                        &(cel::select(
-                                                                            &v_f,
-                                                                            "requestRedirect",
-                                                                        ))?,
-                                                                        "path",
-                                                                    ))?,
-                                                                    "type",
-                                                                ))?,
-                                                                &cel::Val::str(
-                                                                    "ReplacePrefixMatch",
-                                                                ),
-                                                            )
-                                                        },
-                                                    )
-                                                },
-                                                || -> cel::Res<'a> {
-                                                    Ok(cel::Val::Bool(cel::has(
-                                                        &(cel::select(
-                                                            &(cel::select(
-                                                                &v_f,
-                                                                "requestRedirect",
-                                                            ))?,
-                                                            "path",
-                                                        ))?,
-                                                        "replacePrefixMatch",
-                                                    )?))
-                                                },
-                                            )
-                                        },
-                                    )
-                                },
-                            )
-                        },
-                    )
-                },
-            ))?,
-        )? {
-            if cel::condition(
-                &(cel::or(
-                    || -> cel::Res<'a> {
-                        cel::or(
-                            || -> cel::Res<'a> {
-                                cel::ne(
-                                    &(cel::size(&(cel::select(&v_self, "matches"))?))?,
-                                    &cel::Val::Int(1),
-                                )
-                            },
-                            || -> cel::Res<'a> {
-                                cel::not(&cel::Val::Bool(cel::has(
-                                    &(cel::index(
-                                        &(cel::select(&v_self, "matches"))?,
-                                        &cel::Val::Int(0),
-                                    ))?,
-                                    "path",
-                                )?))
-                            },
-                        )
-                    },
-                    || -> cel::Res<'a> {
-                        cel::ne(
-                            &(cel::select(
-                                &(cel::select(
-                                    &(cel::index(
-                                        &(cel::select(&v_self, "matches"))?,
-                                        &cel::Val::Int(0),
-                                    ))?,
-                                    "path",
-                                ))?,
-                                "type",
-                            ))?,
-                            &cel::Val::str("PathPrefix"),
-                        )
-                    },
-                ))?,
-            )? {
-                Ok(cel::Val::Bool(false))
-            } else {
-                Ok(cel::Val::Bool(true))
-            }
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
-/// `(has(self.backendRefs) && self.backendRefs.exists_one(b, (has(b.filters) && b.filters.exists_one(f, has(f.urlRewrite) && has(f.urlRewrite.path) && f.urlRewrite.path.type == 'ReplacePrefixMatch' && has(f.urlRewrite.path.replacePrefixMatch))) )) ? ((size(self.matches) != 1 || !has(self.matches[0].path) || self.matches[0].path.type != 'PathPrefix') ? false : true) : true`
-pub(crate) fn r51<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(
-            &(cel::and(
-                || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "backendRefs")?)) },
-                || -> cel::Res<'a> {
-                    cel::exists_one(
-                        &(cel::select(&v_self, "backendRefs"))?,
-                        |v_b: cel::Val<'a>| -> cel::Res<'a> {
-                            cel::and(
-                                || -> cel::Res<'a> {
-                                    Ok(cel::Val::Bool(cel::has(&v_b, "filters")?))
-                                },
-                                || -> cel::Res<'a> {
-                                    cel::exists_one(
-                                        &(cel::select(&v_b, "filters"))?,
-                                        |v_f: cel::Val<'a>| -> cel::Res<'a> {
-                                            cel::and(
-                                                || -> cel::Res<'a> {
-                                                    cel::and(
-                                                        || -> cel::Res<'a> {
-                                                            cel::and(
-                                                                || -> cel::Res<'a> {
-                                                                    Ok(cel::Val::Bool(cel::has(
-                                                                        &v_f,
-                                                                        "urlRewrite",
-                                                                    )?))
-                                                                },
-                                                                || -> cel::Res<'a> {
-                                                                    Ok(cel::Val::Bool(cel::has(
-                                                                        &(cel::select(
-                                                                            &v_f,
-                                                                            "urlRewrite",
-                                                                        ))?,
-                                                                        "path",
-                                                                    )?))
-                                                                },
-                                                            )
-                                                        },
-                                                        || -> cel::Res<'a> {
-                                                            cel::eq(
-                                                                &(cel::select(
-                                                                    &(cel::select(
-                                                                        &(cel::select(
-                                                                            &v_f,
-                                                                            "urlRewrite",
-                                                                        ))?,
-                                                                        "path",
-                                                                    ))?,
-                                                                    "type",
-                                                                ))?,
-                                                                &cel::Val::str(
-                                                                    "ReplacePrefixMatch",
-                                                                ),
-                                                            )
-                                                        },
-                                                    )
-                                                },
-                                                || -> cel::Res<'a> {
-                                                    Ok(cel::Val::Bool(cel::has(
-                                                        &(cel::select(
-                                                            &(cel::select(&v_f, "urlRewrite"))?,
-                                                            "path",
-                                                        ))?,
-                                                        "replacePrefixMatch",
-                                                    )?))
-                                                },
-                                            )
-                                        },
-                                    )
-                                },
-                            )
-                        },
-                    )
-                },
-            ))?,
-        )? {
-            if cel::condition(
-                &(cel::or(
-                    || -> cel::Res<'a> {
-                        cel::or(
-                            || -> cel::Res<'a> {
-                                cel::ne(
-                                    &(cel::size(&(cel::select(&v_self, "matches"))?))?,
-                                    &cel::Val::Int(1),
-                                )
-                            },
-                            || -> cel::Res<'a> {
-                                cel::not(&cel::Val::Bool(cel::has(
-                                    &(cel::index(
-                                        &(cel::select(&v_self, "matches"))?,
-                                        &cel::Val::Int(0),
-                                    ))?,
-                                    "path",
-                                )?))
-                            },
-                        )
-                    },
-                    || -> cel::Res<'a> {
-                        cel::ne(
-                            &(cel::select(
-                                &(cel::select(
-                                    &(cel::index(
-                                        &(cel::select(&v_self, "matches"))?,
-                                        &cel::Val::Int(0),
-                                    ))?,
-                                    "path",
-                                ))?,
-                                "type",
-                            ))?,
-                            &cel::Val::str("PathPrefix"),
-                        )
-                    },
-                ))?,
-            )? {
-                Ok(cel::Val::Bool(false))
-            } else {
-                Ok(cel::Val::Bool(true))
-            }
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
-/// `!(self.exists(f, f.type == 'RequestRedirect') && self.exists(f, f.type == 'URLRewrite'))`
-pub(crate) fn r52<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> {
-                cel::exists(&v_self, |v_f: cel::Val<'a>| -> cel::Res<'a> {
-                    cel::eq(
-                        &(cel::select(&v_f, "type"))?,
-                        &cel::Val::str("RequestRedirect"),
-                    )
-                })
-            },
-            || -> cel::Res<'a> {
-                cel::exists(&v_self, |v_f: cel::Val<'a>| -> cel::Res<'a> {
-                    cel::eq(&(cel::select(&v_f, "type"))?, &cel::Val::str("URLRewrite"))
-                })
-            },
-        ))?,
-    ))
-}
-
-/// `self.filter(f, f.type == 'CORS').size() <= 1`
-pub(crate) fn r53<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::le(
-        &(cel::size(
-            &(cel::filter(&v_self, |v_f: cel::Val<'a>| -> cel::Res<'a> {
-                cel::eq(&(cel::select(&v_f, "type"))?, &cel::Val::str("CORS"))
-            }))?,
-        ))?,
-        &cel::Val::Int(1),
-    ))
-}
-
-/// `self.filter(f, f.type == 'RequestRedirect').size() <= 1`
-pub(crate) fn r54<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::le(
-        &(cel::size(
-            &(cel::filter(&v_self, |v_f: cel::Val<'a>| -> cel::Res<'a> {
-                cel::eq(
-                    &(cel::select(&v_f, "type"))?,
-                    &cel::Val::str("RequestRedirect"),
-                )
-            }))?,
-        ))?,
-        &cel::Val::Int(1),
-    ))
-}
-
-/// `self.filter(f, f.type == 'URLRewrite').size() <= 1`
-pub(crate) fn r55<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::le(
-        &(cel::size(
-            &(cel::filter(&v_self, |v_f: cel::Val<'a>| -> cel::Res<'a> {
-                cel::eq(&(cel::select(&v_f, "type"))?, &cel::Val::str("URLRewrite"))
-            }))?,
-        ))?,
-        &cel::Val::Int(1),
-    ))
-}
-
-/// `!(has(self.cors) && self.type != 'CORS')`
-pub(crate) fn r56<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "cors")?)) },
-            || -> cel::Res<'a> {
-                cel::ne(&(cel::select(&v_self, "type"))?, &cel::Val::str("CORS"))
-            },
-        ))?,
-    ))
-}
-
-/// `!(!has(self.cors) && self.type == 'CORS')`
-pub(crate) fn r57<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> { cel::not(&cel::Val::Bool(cel::has(&v_self, "cors")?)) },
-            || -> cel::Res<'a> {
-                cel::eq(&(cel::select(&v_self, "type"))?, &cel::Val::str("CORS"))
-            },
-        ))?,
-    ))
-}
-
-/// `!(has(self.requestRedirect) && self.type != 'RequestRedirect')`
-pub(crate) fn r58<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "requestRedirect")?)) },
-            || -> cel::Res<'a> {
-                cel::ne(
-                    &(cel::select(&v_self, "type"))?,
-                    &cel::Val::str("RequestRedirect"),
-                )
-            },
-        ))?,
-    ))
-}
-
-/// `!(!has(self.requestRedirect) && self.type == 'RequestRedirect')`
-pub(crate) fn r59<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> { cel::not(&cel::Val::Bool(cel::has(&v_self, "requestRedirect")?)) },
-            || -> cel::Res<'a> {
-                cel::eq(
-                    &(cel::select(&v_self, "type"))?,
-                    &cel::Val::str("RequestRedirect"),
-                )
-            },
-        ))?,
-    ))
-}
-
-/// `!(has(self.urlRewrite) && self.type != 'URLRewrite')`
-pub(crate) fn r60<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "urlRewrite")?)) },
-            || -> cel::Res<'a> {
-                cel::ne(
-                    &(cel::select(&v_self, "type"))?,
-                    &cel::Val::str("URLRewrite"),
-                )
-            },
-        ))?,
-    ))
-}
-
-/// `!(!has(self.urlRewrite) && self.type == 'URLRewrite')`
-pub(crate) fn r61<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> { cel::not(&cel::Val::Bool(cel::has(&v_self, "urlRewrite")?)) },
-            || -> cel::Res<'a> {
-                cel::eq(
-                    &(cel::select(&v_self, "type"))?,
-                    &cel::Val::str("URLRewrite"),
-                )
-            },
-        ))?,
-    ))
-}
-
-/// `!(has(self.externalAuth) && self.type != 'ExternalAuth')`
-pub(crate) fn r62<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "externalAuth")?)) },
-            || -> cel::Res<'a> {
-                cel::ne(
-                    &(cel::select(&v_self, "type"))?,
-                    &cel::Val::str("ExternalAuth"),
-                )
-            },
-        ))?,
-    ))
-}
-
-/// `!(!has(self.externalAuth) && self.type == 'ExternalAuth')`
-pub(crate) fn r63<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> { cel::not(&cel::Val::Bool(cel::has(&v_self, "externalAuth")?)) },
-            || -> cel::Res<'a> {
-                cel::eq(
-                    &(cel::select(&v_self, "type"))?,
-                    &cel::Val::str("ExternalAuth"),
-                )
-            },
-        ))?,
-    ))
-}
-
-/// `!('*' in self && self.size() > 1)`
-pub(crate) fn r64<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> { cel::in_(&cel::Val::str("*"), &v_self) },
-            || -> cel::Res<'a> { cel::gt(&(cel::size(&v_self))?, &cel::Val::Int(1)) },
-        ))?,
-    ))
-}
-
-/// `!('*' in self && self.size() > 1)`
-pub(crate) fn r65<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> { cel::in_(&cel::Val::str("*"), &v_self) },
-            || -> cel::Res<'a> { cel::gt(&(cel::size(&v_self))?, &cel::Val::Int(1)) },
-        ))?,
-    ))
-}
-
-/// `!('*' in self && self.size() > 1)`
-pub(crate) fn r66<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::and(
-            || -> cel::Res<'a> { cel::in_(&cel::Val::str("*"), &v_self) },
-            || -> cel::Res<'a> { cel::gt(&(cel::size(&v_self))?, &cel::Val::Int(1)) },
-        ))?,
-    ))
-}
-
-/// `self.protocol == 'GRPC' ? has(self.grpc) : true`
-pub(crate) fn r67(this: &serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(
-            &(cel::eq(&(cel::select(&v_self, "protocol"))?, &cel::Val::str("GRPC")))?,
-        )? {
-            Ok(cel::Val::Bool(cel::has(&v_self, "grpc")?))
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
-/// `has(self.grpc) ? self.protocol == 'GRPC' : true`
-pub(crate) fn r68(this: &serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(&cel::Val::Bool(cel::has(&v_self, "grpc")?))? {
-            cel::eq(&(cel::select(&v_self, "protocol"))?, &cel::Val::str("GRPC"))
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
-/// `self.protocol == 'HTTP' ? has(self.http) : true`
-pub(crate) fn r69(this: &serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(
-            &(cel::eq(&(cel::select(&v_self, "protocol"))?, &cel::Val::str("HTTP")))?,
-        )? {
-            Ok(cel::Val::Bool(cel::has(&v_self, "http")?))
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
-/// `has(self.http) ? self.protocol == 'HTTP' : true`
-pub(crate) fn r70(this: &serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(&cel::Val::Bool(cel::has(&v_self, "http")?))? {
-            cel::eq(&(cel::select(&v_self, "protocol"))?, &cel::Val::str("HTTP"))
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
-/// `self.type == 'ReplaceFullPath' ? has(self.replaceFullPath) : true`
-pub(crate) fn r71(this: &serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(
-            &(cel::eq(
-                &(cel::select(&v_self, "type"))?,
-                &cel::Val::str("ReplaceFullPath"),
-            ))?,
-        )? {
-            Ok(cel::Val::Bool(cel::has(&v_self, "replaceFullPath")?))
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
-/// `has(self.replaceFullPath) ? self.type == 'ReplaceFullPath' : true`
-pub(crate) fn r72(this: &serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(&cel::Val::Bool(cel::has(&v_self, "replaceFullPath")?))? {
-            cel::eq(
-                &(cel::select(&v_self, "type"))?,
-                &cel::Val::str("ReplaceFullPath"),
-            )
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
-/// `self.type == 'ReplacePrefixMatch' ? has(self.replacePrefixMatch) : true`
-pub(crate) fn r73(this: &serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(
-            &(cel::eq(
-                &(cel::select(&v_self, "type"))?,
-                &cel::Val::str("ReplacePrefixMatch"),
-            ))?,
-        )? {
-            Ok(cel::Val::Bool(cel::has(&v_self, "replacePrefixMatch")?))
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
-/// `has(self.replacePrefixMatch) ? self.type == 'ReplacePrefixMatch' : true`
-pub(crate) fn r74(this: &serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(&cel::Val::Bool(cel::has(&v_self, "replacePrefixMatch")?))? {
-            cel::eq(
-                &(cel::select(&v_self, "type"))?,
-                &cel::Val::str("ReplacePrefixMatch"),
-            )
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
-/// `(self.type in ['Exact','PathPrefix']) ? self.value.startsWith('/') : true`
-pub(crate) fn r75(this: &serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(
-            &(cel::in_(
-                &(cel::select(&v_self, "type"))?,
-                &cel::Val::List(vec![cel::Val::str("Exact"), cel::Val::str("PathPrefix")]),
-            ))?,
-        )? {
-            cel::starts_with(&(cel::select(&v_self, "value"))?, &cel::Val::str("/"))
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
-/// `(self.type in ['Exact','PathPrefix']) ? !self.value.contains('//') : true`
-pub(crate) fn r76(this: &serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(
-            &(cel::in_(
-                &(cel::select(&v_self, "type"))?,
-                &cel::Val::List(vec![cel::Val::str("Exact"), cel::Val::str("PathPrefix")]),
-            ))?,
-        )? {
-            cel::not(&(cel::contains(&(cel::select(&v_self, "value"))?, &cel::Val::str("//")))?)
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
-/// `(self.type in ['Exact','PathPrefix']) ? !self.value.contains('/./') : true`
-pub(crate) fn r77(this: &serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(
-            &(cel::in_(
-                &(cel::select(&v_self, "type"))?,
-                &cel::Val::List(vec![cel::Val::str("Exact"), cel::Val::str("PathPrefix")]),
-            ))?,
-        )? {
-            cel::not(&(cel::contains(&(cel::select(&v_self, "value"))?, &cel::Val::str("/./")))?)
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
-/// `(self.type in ['Exact','PathPrefix']) ? !self.value.contains('/../') : true`
-pub(crate) fn r78(this: &serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(
-            &(cel::in_(
-                &(cel::select(&v_self, "type"))?,
-                &cel::Val::List(vec![cel::Val::str("Exact"), cel::Val::str("PathPrefix")]),
-            ))?,
-        )? {
-            cel::not(&(cel::contains(&(cel::select(&v_self, "value"))?, &cel::Val::str("/../")))?)
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
-/// `(self.type in ['Exact','PathPrefix']) ? !self.value.contains('%2f') : true`
-pub(crate) fn r79(this: &serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(
-            &(cel::in_(
-                &(cel::select(&v_self, "type"))?,
-                &cel::Val::List(vec![cel::Val::str("Exact"), cel::Val::str("PathPrefix")]),
-            ))?,
-        )? {
-            cel::not(&(cel::contains(&(cel::select(&v_self, "value"))?, &cel::Val::str("%2f")))?)
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
-/// `(self.type in ['Exact','PathPrefix']) ? !self.value.contains('%2F') : true`
-pub(crate) fn r80(this: &serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(
-            &(cel::in_(
-                &(cel::select(&v_self, "type"))?,
-                &cel::Val::List(vec![cel::Val::str("Exact"), cel::Val::str("PathPrefix")]),
-            ))?,
-        )? {
-            cel::not(&(cel::contains(&(cel::select(&v_self, "value"))?, &cel::Val::str("%2F")))?)
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
-/// `(self.type in ['Exact','PathPrefix']) ? !self.value.contains('#') : true`
-pub(crate) fn r81(this: &serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(
-            &(cel::in_(
-                &(cel::select(&v_self, "type"))?,
-                &cel::Val::List(vec![cel::Val::str("Exact"), cel::Val::str("PathPrefix")]),
-            ))?,
-        )? {
-            cel::not(&(cel::contains(&(cel::select(&v_self, "value"))?, &cel::Val::str("#")))?)
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
-/// `(self.type in ['Exact','PathPrefix']) ? !self.value.endsWith('/..') : true`
-pub(crate) fn r82(this: &serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(
-            &(cel::in_(
-                &(cel::select(&v_self, "type"))?,
-                &cel::Val::List(vec![cel::Val::str("Exact"), cel::Val::str("PathPrefix")]),
-            ))?,
-        )? {
-            cel::not(&(cel::ends_with(&(cel::select(&v_self, "value"))?, &cel::Val::str("/..")))?)
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
-/// `(self.type in ['Exact','PathPrefix']) ? !self.value.endsWith('/.') : true`
-pub(crate) fn r83(this: &serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(
-            &(cel::in_(
-                &(cel::select(&v_self, "type"))?,
-                &cel::Val::List(vec![cel::Val::str("Exact"), cel::Val::str("PathPrefix")]),
-            ))?,
-        )? {
-            cel::not(&(cel::ends_with(&(cel::select(&v_self, "value"))?, &cel::Val::str("/.")))?)
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
-/// `self.type in ['Exact','PathPrefix'] || self.type == 'RegularExpression'`
-pub(crate) fn r84<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::or(
-        || -> cel::Res<'a> {
-            cel::in_(
-                &(cel::select(&v_self, "type"))?,
-                &cel::Val::List(vec![cel::Val::str("Exact"), cel::Val::str("PathPrefix")]),
-            )
-        },
-        || -> cel::Res<'a> {
-            cel::eq(
-                &(cel::select(&v_self, "type"))?,
-                &cel::Val::str("RegularExpression"),
-            )
-        },
-    ))
-}
-
-/// `(self.type in ['Exact','PathPrefix']) ? self.value.matches(r"""^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$""") : true`
-pub(crate) fn r85(this: &serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(
-            &(cel::in_(
-                &(cel::select(&v_self, "type"))?,
-                &cel::Val::List(vec![cel::Val::str("Exact"), cel::Val::str("PathPrefix")]),
-            ))?,
-        )? {
-            cel::matches(&(cel::select(&v_self, "value"))?, &RE_85_0)
-        } else {
-            Ok(cel::Val::Bool(true))
-        },
-    )
-}
-
 /// `!(has(self.request) && has(self.backendRequest) && duration(self.request) != duration('0s') && duration(self.backendRequest) > duration(self.request))`
-pub(crate) fn r86<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+pub(crate) fn r80<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::not(
         &(cel::and(
@@ -3109,7 +2982,7 @@ pub(crate) fn r86<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError
 }
 
 /// `self.all(l1, !has(l1.port) || self.exists_one(l2, has(l2.port) && l1.port == l2.port && l1.protocol == l2.protocol && (has(l1.hostname) && has(l2.hostname) ? l1.hostname == l2.hostname : !has(l1.hostname) && !has(l2.hostname))))`
-pub(crate) fn r87<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+pub(crate) fn r81<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::all(&v_self, |v_l1: cel::Val<'a>| -> cel::Res<'a> {
         cel::or(
@@ -3173,122 +3046,38 @@ pub(crate) fn r87<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError
     }))
 }
 
-/// `self.all(h, !isIP(h))`
-pub(crate) fn r88<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::all(&v_self, |v_h: cel::Val<'a>| -> cel::Res<'a> {
-        cel::not(&(cel::is_ip(&v_h))?)
-    }))
-}
-
-/// `self.all(h, !h.contains('*') ? h.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$') : true)`
-pub(crate) fn r89<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::all(&v_self, |v_h: cel::Val<'a>| -> cel::Res<'a> {
-        if cel::condition(&(cel::not(&(cel::contains(&v_h, &cel::Val::str("*")))?))?)? {
-            cel::matches(&v_h, &RE_89_0)
-        } else {
-            Ok(cel::Val::Bool(true))
-        }
-    }))
-}
-
-/// `self.all(h, h.contains('*') ? (h.startsWith('*.') && h.substring(2).matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$')) : true)`
-pub(crate) fn r90<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::all(&v_self, |v_h: cel::Val<'a>| -> cel::Res<'a> {
-        if cel::condition(&(cel::contains(&v_h, &cel::Val::str("*")))?)? {
-            cel::and(
-                || -> cel::Res<'a> { cel::starts_with(&v_h, &cel::Val::str("*.")) },
-                || -> cel::Res<'a> {
-                    cel::matches(&(cel::substring_from(&v_h, &cel::Val::Int(2)))?, &RE_90_0)
-                },
-            )
-        } else {
-            Ok(cel::Val::Bool(true))
-        }
-    }))
-}
-
-/// `self.type == 'ExternalHostname' ? has(self.externalHostname) : !has(self.externalHostname)`
-pub(crate) fn r91(this: &serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(
-        if cel::condition(
-            &(cel::eq(
-                &(cel::select(&v_self, "type"))?,
-                &cel::Val::str("ExternalHostname"),
-            ))?,
-        )? {
-            Ok(cel::Val::Bool(cel::has(&v_self, "externalHostname")?))
-        } else {
-            cel::not(&cel::Val::Bool(cel::has(&v_self, "externalHostname")?))
-        },
-    )
-}
-
-/// `!self.endsWith('.cluster.local')`
-pub(crate) fn r92(this: &serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::ends_with(&v_self, &cel::Val::str(".cluster.local")))?,
-    ))
-}
-
-/// `size(self) == 0 || format.dns1123Label().validate(self) == null`
-pub(crate) fn r93<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::or(
-        || -> cel::Res<'a> { cel::eq(&(cel::size(&v_self))?, &cel::Val::Int(0)) },
-        || -> cel::Res<'a> {
-            cel::eq(
-                &(cel::format_validate("dns1123Label", &v_self))?,
-                &cel::Val::Null,
-            )
-        },
-    ))
-}
-
-/// `self.mode == 'ClientAndServer' ? has(self.clientCertificateRef) : !has(self.clientCertificateRef)`
-pub(crate) fn r94(this: &serde_json::Value) -> Result<bool, cel::CelError> {
+/// `self.mode == 'Terminate' ? size(self.certificateRefs) > 0 || size(self.options) > 0 : true`
+pub(crate) fn r82<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(
         if cel::condition(
             &(cel::eq(
                 &(cel::select(&v_self, "mode"))?,
-                &cel::Val::str("ClientAndServer"),
+                &cel::Val::str("Terminate"),
             ))?,
         )? {
-            Ok(cel::Val::Bool(cel::has(&v_self, "clientCertificateRef")?))
+            cel::or(
+                || -> cel::Res<'a> {
+                    cel::gt(
+                        &(cel::size(&(cel::select(&v_self, "certificateRefs"))?))?,
+                        &cel::Val::Int(0),
+                    )
+                },
+                || -> cel::Res<'a> {
+                    cel::gt(
+                        &(cel::size(&(cel::select(&v_self, "options"))?))?,
+                        &cel::Val::Int(0),
+                    )
+                },
+            )
         } else {
-            cel::not(&cel::Val::Bool(cel::has(&v_self, "clientCertificateRef")?))
+            Ok(cel::Val::Bool(true))
         },
     )
 }
 
-/// `!(duration(self) < duration('1s') || duration(self) > duration('1h'))`
-pub(crate) fn r95<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
-    let v_self = cel::Val::json(this);
-    cel::result(cel::not(
-        &(cel::or(
-            || -> cel::Res<'a> {
-                cel::lt(
-                    &(cel::duration(&v_self))?,
-                    &(cel::duration(&cel::Val::str("1s")))?,
-                )
-            },
-            || -> cel::Res<'a> {
-                cel::gt(
-                    &(cel::duration(&v_self))?,
-                    &(cel::duration(&cel::Val::str("1h")))?,
-                )
-            },
-        ))?,
-    ))
-}
-
 /// `!(duration(self) == duration('0s') || duration(self) > duration('1h'))`
-pub(crate) fn r96<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+pub(crate) fn r83<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
     let v_self = cel::Val::json(this);
     cel::result(cel::not(
         &(cel::or(
@@ -3306,4 +3095,215 @@ pub(crate) fn r96<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError
             },
         ))?,
     ))
+}
+
+/// `!has(self.cookieConfig) || !has(self.cookieConfig.lifetimeType) || self.cookieConfig.lifetimeType != 'Permanent' || has(self.absoluteTimeout)`
+pub(crate) fn r84<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::or(
+        || -> cel::Res<'a> {
+            cel::or(
+                || -> cel::Res<'a> {
+                    cel::or(
+                        || -> cel::Res<'a> {
+                            cel::not(&cel::Val::Bool(cel::has(&v_self, "cookieConfig")?))
+                        },
+                        || -> cel::Res<'a> {
+                            cel::not(&cel::Val::Bool(cel::has(
+                                &(cel::select(&v_self, "cookieConfig"))?,
+                                "lifetimeType",
+                            )?))
+                        },
+                    )
+                },
+                || -> cel::Res<'a> {
+                    cel::ne(
+                        &(cel::select(&(cel::select(&v_self, "cookieConfig"))?, "lifetimeType"))?,
+                        &cel::Val::str("Permanent"),
+                    )
+                },
+            )
+        },
+        || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "absoluteTimeout")?)) },
+    ))
+}
+
+/// `!has(self.cookieConfig) || self.type == 'Cookie'`
+pub(crate) fn r85<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::or(
+        || -> cel::Res<'a> { cel::not(&cel::Val::Bool(cel::has(&v_self, "cookieConfig")?)) },
+        || -> cel::Res<'a> { cel::eq(&(cel::select(&v_self, "type"))?, &cel::Val::str("Cookie")) },
+    ))
+}
+
+/// `!(self.type == "Hostname" && (!has(self.hostname) || self.hostname == ""))`
+pub(crate) fn r86<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> {
+                cel::eq(&(cel::select(&v_self, "type"))?, &cel::Val::str("Hostname"))
+            },
+            || -> cel::Res<'a> {
+                cel::or(
+                    || -> cel::Res<'a> {
+                        cel::not(&cel::Val::Bool(cel::has(&v_self, "hostname")?))
+                    },
+                    || -> cel::Res<'a> {
+                        cel::eq(&(cel::select(&v_self, "hostname"))?, &cel::Val::str(""))
+                    },
+                )
+            },
+        ))?,
+    ))
+}
+
+/// `!(self.type != "Hostname" && has(self.hostname) && self.hostname != "")`
+pub(crate) fn r87<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> {
+                cel::and(
+                    || -> cel::Res<'a> {
+                        cel::ne(&(cel::select(&v_self, "type"))?, &cel::Val::str("Hostname"))
+                    },
+                    || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "hostname")?)) },
+                )
+            },
+            || -> cel::Res<'a> {
+                cel::ne(&(cel::select(&v_self, "hostname"))?, &cel::Val::str(""))
+            },
+        ))?,
+    ))
+}
+
+/// `!(self.type == "URI" && (!has(self.uri) || self.uri == ""))`
+pub(crate) fn r88<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> { cel::eq(&(cel::select(&v_self, "type"))?, &cel::Val::str("URI")) },
+            || -> cel::Res<'a> {
+                cel::or(
+                    || -> cel::Res<'a> { cel::not(&cel::Val::Bool(cel::has(&v_self, "uri")?)) },
+                    || -> cel::Res<'a> {
+                        cel::eq(&(cel::select(&v_self, "uri"))?, &cel::Val::str(""))
+                    },
+                )
+            },
+        ))?,
+    ))
+}
+
+/// `!(self.type != "URI" && has(self.uri) && self.uri != "")`
+pub(crate) fn r89<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::and(
+            || -> cel::Res<'a> {
+                cel::and(
+                    || -> cel::Res<'a> {
+                        cel::ne(&(cel::select(&v_self, "type"))?, &cel::Val::str("URI"))
+                    },
+                    || -> cel::Res<'a> { Ok(cel::Val::Bool(cel::has(&v_self, "uri")?)) },
+                )
+            },
+            || -> cel::Res<'a> { cel::ne(&(cel::select(&v_self, "uri"))?, &cel::Val::str("")) },
+        ))?,
+    ))
+}
+
+/// `self.all(h, !isIP(h))`
+pub(crate) fn r90<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::all(&v_self, |v_h: cel::Val<'a>| -> cel::Res<'a> {
+        cel::not(&(cel::is_ip(&v_h))?)
+    }))
+}
+
+/// `self.all(h, !h.contains('*') ? h.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$') : true)`
+pub(crate) fn r91<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::all(&v_self, |v_h: cel::Val<'a>| -> cel::Res<'a> {
+        if cel::condition(&(cel::not(&(cel::contains(&v_h, &cel::Val::str("*")))?))?)? {
+            cel::matches(&v_h, &RE_91_0)
+        } else {
+            Ok(cel::Val::Bool(true))
+        }
+    }))
+}
+
+/// `self.all(h, h.contains('*') ? (h.startsWith('*.') && h.substring(2).matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$')) : true)`
+pub(crate) fn r92<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::all(&v_self, |v_h: cel::Val<'a>| -> cel::Res<'a> {
+        if cel::condition(&(cel::contains(&v_h, &cel::Val::str("*")))?)? {
+            cel::and(
+                || -> cel::Res<'a> { cel::starts_with(&v_h, &cel::Val::str("*.")) },
+                || -> cel::Res<'a> {
+                    cel::matches(&(cel::substring_from(&v_h, &cel::Val::Int(2)))?, &RE_92_0)
+                },
+            )
+        } else {
+            Ok(cel::Val::Bool(true))
+        }
+    }))
+}
+
+/// `self.type == 'ExternalHostname' ? has(self.externalHostname) : !has(self.externalHostname)`
+pub(crate) fn r93(this: &serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(
+        if cel::condition(
+            &(cel::eq(
+                &(cel::select(&v_self, "type"))?,
+                &cel::Val::str("ExternalHostname"),
+            ))?,
+        )? {
+            Ok(cel::Val::Bool(cel::has(&v_self, "externalHostname")?))
+        } else {
+            cel::not(&cel::Val::Bool(cel::has(&v_self, "externalHostname")?))
+        },
+    )
+}
+
+/// `!self.endsWith('.cluster.local')`
+pub(crate) fn r94(this: &serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::not(
+        &(cel::ends_with(&v_self, &cel::Val::str(".cluster.local")))?,
+    ))
+}
+
+/// `size(self) == 0 || format.dns1123Label().validate(self) == null`
+pub(crate) fn r95<'a>(this: &'a serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(cel::or(
+        || -> cel::Res<'a> { cel::eq(&(cel::size(&v_self))?, &cel::Val::Int(0)) },
+        || -> cel::Res<'a> {
+            cel::eq(
+                &(cel::format_validate("dns1123Label", &v_self))?,
+                &cel::Val::Null,
+            )
+        },
+    ))
+}
+
+/// `self.mode == 'ClientAndServer' ? has(self.clientCertificateRef) : !has(self.clientCertificateRef)`
+pub(crate) fn r96(this: &serde_json::Value) -> Result<bool, cel::CelError> {
+    let v_self = cel::Val::json(this);
+    cel::result(
+        if cel::condition(
+            &(cel::eq(
+                &(cel::select(&v_self, "mode"))?,
+                &cel::Val::str("ClientAndServer"),
+            ))?,
+        )? {
+            Ok(cel::Val::Bool(cel::has(&v_self, "clientCertificateRef")?))
+        } else {
+            cel::not(&cel::Val::Bool(cel::has(&v_self, "clientCertificateRef")?))
+        },
+    )
 }
