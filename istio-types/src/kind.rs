@@ -16,7 +16,8 @@ pub const ISTIO_GROUPS: &[&str] = &[
 ];
 
 /// The API groups of the Kubernetes Gateway API (standard and experimental).
-pub const GATEWAY_API_GROUPS: &[&str] = &["gateway.networking.k8s.io", "gateway.networking.x-k8s.io"];
+pub const GATEWAY_API_GROUPS: &[&str] =
+    &["gateway.networking.k8s.io", "gateway.networking.x-k8s.io"];
 
 /// Facts about one Istio kind, and access to its metadata.
 pub trait IstioKind {

@@ -37,13 +37,13 @@
 pub mod de;
 pub mod document;
 pub mod duration;
-mod generated;
 /// The Kubernetes Gateway API's kinds (`gateway.networking.k8s.io` and the experimental
 /// `gateway.networking.x-k8s.io`), generated from its CRDs like the Istio kinds:
 /// `gateway_api::v1::HttpRoute` is the `HTTPRoute` kind. [`GatewayApiResource`] is any
 /// of them; `validate` holds their CEL rules and the places they sit.
 #[path = "generated/gateway_api/mod.rs"]
 pub mod gateway_api;
+mod generated;
 mod kind;
 mod macros;
 mod status;

@@ -28,7 +28,13 @@ pub struct Api {
     /// Schema path -> message name (see `names.rs`).
     pub type_names: &'static [(&'static str, &'static str)],
     /// One-of groups (see `names.rs`).
-    pub one_ofs: &'static [(&'static str, &'static [&'static str], &'static str, &'static str, &'static str)],
+    pub one_ofs: &'static [(
+        &'static str,
+        &'static [&'static str],
+        &'static str,
+        &'static str,
+        &'static str,
+    )],
     /// String fields that are durations although no rule says so.
     pub extra_durations: &'static [&'static str],
     /// (message, wire, Rust field name) where the default Rust name collides.

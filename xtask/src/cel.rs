@@ -739,7 +739,10 @@ impl Translator {
                 if !FORMATS.contains(&format.as_str()) {
                     bail!("format.{format}() is not supported");
                 }
-                return Ok(format!("cel::format_validate({format:?}, {})", self.arg(x)?));
+                return Ok(format!(
+                    "cel::format_validate({format:?}, {})",
+                    self.arg(x)?
+                ));
             }
             ("all" | "exists" | "exists_one" | "map" | "filter", ..) => {
                 bail!("macro {name}() is only supported as x.{name}(var, predicate)")

@@ -171,7 +171,12 @@ impl<'a> Emitter<'a> {
 
     /// `an` before `Istio`, `a` before `Gateway API`.
     fn article(&self) -> &'static str {
-        if self.model.api.project.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        if self
+            .model
+            .api
+            .project
+            .starts_with(['A', 'E', 'I', 'O', 'U'])
+        {
             "an"
         } else {
             "a"
@@ -458,10 +463,7 @@ pub fn emit(model: &Model, stamp: &str) -> anyhow::Result<BTreeMap<String, Strin
         // Gateway API kinds have names that are not Rust names (`HTTPRoute`) and
         // cluster-scoped kinds (`GatewayClass`).
         let extra = if flat {
-            format!(
-                "kind_name: {:?},\nnamespaced: {},\n",
-                k.kind, k.namespaced
-            )
+            format!("kind_name: {:?},\nnamespaced: {},\n", k.kind, k.namespaced)
         } else {
             String::new()
         };
@@ -501,7 +503,13 @@ pub fn emit(model: &Model, stamp: &str) -> anyhow::Result<BTreeMap<String, Strin
             em.emit_type(t, &mut out);
         }
         files.insert(
-            format!("{}{}{}/{}.rs", api.dir, gdir(&k.group), k.version, snake(&k.rust)),
+            format!(
+                "{}{}{}/{}.rs",
+                api.dir,
+                gdir(&k.group),
+                k.version,
+                snake(&k.rust)
+            ),
             out,
         );
     }

@@ -91,7 +91,8 @@ pub fn generate() -> Result<BTreeMap<String, String>> {
         let crds = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
         files.extend(
-            generate_api(api, &crds, &readme).with_context(|| format!("generating {}", api.input))?,
+            generate_api(api, &crds, &readme)
+                .with_context(|| format!("generating {}", api.input))?,
         );
     }
     Ok(files)

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
 
-use crate::case::{c_case, field_ident, pascal_from_wire};
 use crate::api::Api;
+use crate::case::{c_case, field_ident, pascal_from_wire};
 
 /// One Istio kind, at the version the generated type emits.
 #[derive(Debug)]
@@ -55,6 +55,9 @@ pub struct Field {
     /// The schema's constraints on the value (those of a named type live on its
     /// [`TypeDef`]).
     pub checks: ValueChecks,
+    /// The value the API server fills in when the field is absent (that of a named type
+    /// lives on its [`TypeDef`]).
+    pub default: Option<Value>,
 }
 
 #[derive(Debug)]
@@ -786,6 +789,7 @@ impl Model {
                 ty,
                 required: required.contains(w.as_str()),
                 checks,
+                default: props[w.as_str()].get("default").cloned(),
             });
         }
         let mut seen = BTreeSet::new();

@@ -9,11 +9,23 @@ pub const TYPE_NAMES: &[(&str, &str)] = &[
     // Shared references and enums.
     ("HTTPRoute:parentRefs", "ParentReference"),
     ("HTTPRoute:useDefaultGateways", "GatewayDefaultScope"),
-    ("HTTPRoute:rules.filters.extensionRef", "LocalObjectReference"),
-    ("HTTPRoute:rules.filters.requestMirror.backendRef", "BackendObjectReference"),
+    (
+        "HTTPRoute:rules.filters.extensionRef",
+        "LocalObjectReference",
+    ),
+    (
+        "HTTPRoute:rules.filters.requestMirror.backendRef",
+        "BackendObjectReference",
+    ),
     ("HTTPRoute:rules.sessionPersistence", "SessionPersistence"),
-    ("HTTPRoute:rules.sessionPersistence.type", "SessionPersistenceType"),
-    ("HTTPRoute:rules.sessionPersistence.cookieConfig", "CookieConfig"),
+    (
+        "HTTPRoute:rules.sessionPersistence.type",
+        "SessionPersistenceType",
+    ),
+    (
+        "HTTPRoute:rules.sessionPersistence.cookieConfig",
+        "CookieConfig",
+    ),
     (
         "HTTPRoute:rules.sessionPersistence.cookieConfig.lifetimeType",
         "CookieLifetimeType",
@@ -27,31 +39,64 @@ pub const TYPE_NAMES: &[(&str, &str)] = &[
     ("HTTPRoute:rules.matches.headers", "HTTPHeaderMatch"),
     ("HTTPRoute:rules.matches.headers.type", "HeaderMatchType"),
     ("HTTPRoute:rules.matches.queryParams", "HTTPQueryParamMatch"),
-    ("HTTPRoute:rules.matches.queryParams.type", "QueryParamMatchType"),
+    (
+        "HTTPRoute:rules.matches.queryParams.type",
+        "QueryParamMatchType",
+    ),
     ("HTTPRoute:rules.matches.method", "HTTPMethod"),
     ("HTTPRoute:rules.filters", "HTTPRouteFilter"),
     ("HTTPRoute:rules.filters.type", "HTTPRouteFilterType"),
-    ("HTTPRoute:rules.filters.requestHeaderModifier", "HTTPHeaderFilter"),
-    ("HTTPRoute:rules.filters.requestHeaderModifier.add", "HTTPHeader"),
-    ("HTTPRoute:rules.filters.requestMirror", "HTTPRequestMirrorFilter"),
+    (
+        "HTTPRoute:rules.filters.requestHeaderModifier",
+        "HTTPHeaderFilter",
+    ),
+    (
+        "HTTPRoute:rules.filters.requestHeaderModifier.add",
+        "HTTPHeader",
+    ),
+    (
+        "HTTPRoute:rules.filters.requestMirror",
+        "HTTPRequestMirrorFilter",
+    ),
     ("HTTPRoute:rules.filters.requestMirror.fraction", "Fraction"),
-    ("HTTPRoute:rules.filters.requestRedirect", "HTTPRequestRedirectFilter"),
-    ("HTTPRoute:rules.filters.requestRedirect.path", "HTTPPathModifier"),
+    (
+        "HTTPRoute:rules.filters.requestRedirect",
+        "HTTPRequestRedirectFilter",
+    ),
+    (
+        "HTTPRoute:rules.filters.requestRedirect.path",
+        "HTTPPathModifier",
+    ),
     (
         "HTTPRoute:rules.filters.requestRedirect.path.type",
         "HTTPPathModifierType",
     ),
     ("HTTPRoute:rules.filters.urlRewrite", "HTTPUrlRewriteFilter"),
     ("HTTPRoute:rules.filters.cors", "HTTPCorsFilter"),
-    ("HTTPRoute:rules.filters.cors.allowMethods", "HTTPMethodWithWildcard"),
-    ("HTTPRoute:rules.filters.externalAuth", "HTTPExternalAuthFilter"),
+    (
+        "HTTPRoute:rules.filters.cors.allowMethods",
+        "HTTPMethodWithWildcard",
+    ),
+    (
+        "HTTPRoute:rules.filters.externalAuth",
+        "HTTPExternalAuthFilter",
+    ),
     (
         "HTTPRoute:rules.filters.externalAuth.protocol",
         "HTTPRouteExternalAuthProtocol",
     ),
-    ("HTTPRoute:rules.filters.externalAuth.grpc", "GRPCAuthConfig"),
-    ("HTTPRoute:rules.filters.externalAuth.http", "HTTPAuthConfig"),
-    ("HTTPRoute:rules.filters.externalAuth.forwardBody", "ForwardBodyConfig"),
+    (
+        "HTTPRoute:rules.filters.externalAuth.grpc",
+        "GRPCAuthConfig",
+    ),
+    (
+        "HTTPRoute:rules.filters.externalAuth.http",
+        "HTTPAuthConfig",
+    ),
+    (
+        "HTTPRoute:rules.filters.externalAuth.forwardBody",
+        "ForwardBodyConfig",
+    ),
     ("HTTPRoute:rules.backendRefs", "HTTPBackendRef"),
     ("HTTPRoute:rules.timeouts", "HTTPRouteTimeouts"),
     ("HTTPRoute:rules.retry", "HTTPRouteRetry"),
@@ -61,7 +106,10 @@ pub const TYPE_NAMES: &[(&str, &str)] = &[
     ("GRPCRoute:rules.matches.method", "GRPCMethodMatch"),
     ("GRPCRoute:rules.matches.method.type", "GRPCMethodMatchType"),
     ("GRPCRoute:rules.matches.headers", "GRPCHeaderMatch"),
-    ("GRPCRoute:rules.matches.headers.type", "GRPCHeaderMatchType"),
+    (
+        "GRPCRoute:rules.matches.headers.type",
+        "GRPCHeaderMatchType",
+    ),
     ("GRPCRoute:rules.filters", "GRPCRouteFilter"),
     ("GRPCRoute:rules.filters.type", "GRPCRouteFilterType"),
     ("GRPCRoute:rules.backendRefs", "GRPCBackendRef"),
@@ -73,12 +121,24 @@ pub const TYPE_NAMES: &[(&str, &str)] = &[
     ("Gateway:listeners", "Listener"),
     ("Gateway:listeners.tls", "ListenerTLSConfig"),
     ("Gateway:listeners.tls.mode", "TLSModeType"),
-    ("Gateway:listeners.tls.certificateRefs", "SecretObjectReference"),
+    (
+        "Gateway:listeners.tls.certificateRefs",
+        "SecretObjectReference",
+    ),
     ("Gateway:listeners.allowedRoutes", "AllowedRoutes"),
     ("Gateway:listeners.allowedRoutes.kinds", "RouteGroupKind"),
-    ("Gateway:listeners.allowedRoutes.namespaces", "RouteNamespaces"),
-    ("Gateway:listeners.allowedRoutes.namespaces.from", "FromNamespaces"),
-    ("Gateway:listeners.allowedRoutes.namespaces.selector", "LabelSelector"),
+    (
+        "Gateway:listeners.allowedRoutes.namespaces",
+        "RouteNamespaces",
+    ),
+    (
+        "Gateway:listeners.allowedRoutes.namespaces.from",
+        "FromNamespaces",
+    ),
+    (
+        "Gateway:listeners.allowedRoutes.namespaces.selector",
+        "LabelSelector",
+    ),
     (
         "Gateway:listeners.allowedRoutes.namespaces.selector.matchExpressions",
         "LabelSelectorRequirement",
@@ -91,7 +151,10 @@ pub const TYPE_NAMES: &[(&str, &str)] = &[
     ("Gateway:tls.backend", "GatewayBackendTLS"),
     ("Gateway:tls.frontend", "FrontendTLSConfig"),
     ("Gateway:tls.frontend.default", "TLSConfig"),
-    ("Gateway:tls.frontend.default.validation", "FrontendTLSValidation"),
+    (
+        "Gateway:tls.frontend.default.validation",
+        "FrontendTLSValidation",
+    ),
     (
         "Gateway:tls.frontend.default.validation.mode",
         "FrontendValidationModeType",
@@ -110,7 +173,10 @@ pub const TYPE_NAMES: &[(&str, &str)] = &[
         "LocalPolicyTargetReferenceWithSectionName",
     ),
     ("BackendTLSPolicy:validation", "BackendTLSPolicyValidation"),
-    ("BackendTLSPolicy:validation.subjectAltNames", "SubjectAltName"),
+    (
+        "BackendTLSPolicy:validation.subjectAltNames",
+        "SubjectAltName",
+    ),
     (
         "BackendTLSPolicy:validation.subjectAltNames.type",
         "SubjectAltNameType",
@@ -123,6 +189,12 @@ pub const TYPE_NAMES: &[(&str, &str)] = &[
     // LocalObjectReference; naming both would leave the identical places elsewhere
     // (filters' `extensionRef`) without a name, so it shares LocalObjectReference.
     ("XBackendTrafficPolicy:retryConstraint", "RetryConstraint"),
-    ("XBackendTrafficPolicy:retryConstraint.budget", "BudgetDetails"),
-    ("XBackendTrafficPolicy:retryConstraint.minRetryRate", "RequestRate"),
+    (
+        "XBackendTrafficPolicy:retryConstraint.budget",
+        "BudgetDetails",
+    ),
+    (
+        "XBackendTrafficPolicy:retryConstraint.minRetryRate",
+        "RequestRate",
+    ),
 ];

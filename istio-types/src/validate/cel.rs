@@ -714,8 +714,8 @@ fn dns1123_label_problem(x: &str) -> Option<String> {
     let ok_chars = x
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    let ends_ok = x.bytes().next().is_some_and(|b| b != b'-')
-        && x.bytes().last().is_some_and(|b| b != b'-');
+    let ends_ok =
+        x.bytes().next().is_some_and(|b| b != b'-') && x.bytes().last().is_some_and(|b| b != b'-');
     if x.len() > 63 {
         Some("must be no more than 63 characters".into())
     } else if !ok_chars || !ends_ok {
@@ -740,9 +740,18 @@ mod tests {
         assert!(matches!(ok(split(&l, &Val::str("/"))), Val::List(v) if v.len() == 2));
         assert!(matches!(ok(is_ip(&Val::str("10.0.0.1"))), Val::Bool(true)));
         assert!(matches!(ok(is_ip(&Val::str("::1"))), Val::Bool(true)));
-        assert!(matches!(ok(is_ip(&Val::str("example.com"))), Val::Bool(false)));
-        assert!(matches!(ok(format_validate("dns1123Label", &Val::str("http"))), Val::Null));
-        assert!(matches!(ok(format_validate("dns1123Label", &Val::str("Http"))), Val::List(_)));
+        assert!(matches!(
+            ok(is_ip(&Val::str("example.com"))),
+            Val::Bool(false)
+        ));
+        assert!(matches!(
+            ok(format_validate("dns1123Label", &Val::str("http"))),
+            Val::Null
+        ));
+        assert!(matches!(
+            ok(format_validate("dns1123Label", &Val::str("Http"))),
+            Val::List(_)
+        ));
         let list = json!([1, 2, 3]);
         let f = ok(filter(&Val::json(&list), |x| gt(&x, &Val::Int(1))));
         assert!(matches!(f, Val::List(v) if v.len() == 2));

@@ -26,7 +26,11 @@ impl crate::validate::Validate for crate::gateway_api::common::AllowedRoutes {
 
 impl crate::validate::Validate for crate::gateway_api::common::BackendObjectReference {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[0], self);
+        v.cel_defaulted(
+            &super::RULES[0],
+            self,
+            super::defaults::d_backend_object_reference,
+        );
         if let Some(x) = &self.group {
             v.field("group", |v| {
                 v.max_length(x, 253);
@@ -65,7 +69,7 @@ impl crate::validate::Validate for crate::gateway_api::common::BackendObjectRefe
 
 impl crate::validate::Validate for crate::gateway_api::common::BackendRef {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[0], self);
+        v.cel_defaulted(&super::RULES[0], self, super::defaults::d_backend_ref);
         if let Some(x) = &self.group {
             v.field("group", |v| {
                 v.max_length(x, 253);
@@ -219,7 +223,7 @@ impl crate::validate::Validate for crate::gateway_api::v1::ForwardBodyConfig {
 
 impl crate::validate::Validate for crate::gateway_api::v1::Fraction {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[6], self);
+        v.cel_defaulted(&super::RULES[6], self, super::defaults::d_fraction);
         if let Some(x) = &self.denominator {
             v.field("denominator", |v| {
                 v.minimum(*x as f64, 1.0, false);
@@ -251,7 +255,9 @@ impl crate::validate::Validate for crate::gateway_api::v1::FrontendTlsConfig {
             v.field("perPort", |v| {
                 v.max_items(x.len(), 64);
                 v.unique_by(x, &["port"]);
-                v.cel(&super::RULES[7], x);
+                v.cel_defaulted(&super::RULES[7], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_tls_port_config)
+                });
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -366,8 +372,12 @@ impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpec {
             let x = &self.addresses;
             v.field("addresses", |v| {
                 v.max_items(x.len(), 16);
-                v.cel(&super::RULES[13], x);
-                v.cel(&super::RULES[14], x);
+                v.cel_defaulted(&super::RULES[13], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_gateway_spec_address)
+                });
+                v.cel_defaulted(&super::RULES[14], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_gateway_spec_address)
+                });
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -393,12 +403,24 @@ impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpec {
                 v.min_items(x.len(), 1);
                 v.max_items(x.len(), 64);
                 v.unique_by(x, &["name"]);
-                v.cel(&super::RULES[15], x);
-                v.cel(&super::RULES[16], x);
-                v.cel(&super::RULES[17], x);
-                v.cel(&super::RULES[18], x);
-                v.cel(&super::RULES[19], x);
-                v.cel(&super::RULES[20], x);
+                v.cel_defaulted(&super::RULES[15], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_listener)
+                });
+                v.cel_defaulted(&super::RULES[16], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_listener)
+                });
+                v.cel_defaulted(&super::RULES[17], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_listener)
+                });
+                v.cel_defaulted(&super::RULES[18], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_listener)
+                });
+                v.cel_defaulted(&super::RULES[19], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_listener)
+                });
+                v.cel_defaulted(&super::RULES[20], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_listener)
+                });
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -416,7 +438,11 @@ impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpec {
 
 impl crate::validate::Validate for crate::gateway_api::v1::GatewaySpecAddress {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[21], self);
+        v.cel_defaulted(
+            &super::RULES[21],
+            self,
+            super::defaults::d_gateway_spec_address,
+        );
         if let Some(x) = &self.r#type {
             v.field("type", |v| {
                 v.min_length(x, 1);
@@ -461,13 +487,17 @@ impl crate::validate::Validate for crate::gateway_api::v1::GrpcAuthConfig {
 
 impl crate::validate::Validate for crate::gateway_api::v1::GrpcBackendRef {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[0], self);
+        v.cel_defaulted(&super::RULES[0], self, super::defaults::d_grpc_backend_ref);
         if !self.filters.is_empty() {
             let x = &self.filters;
             v.field("filters", |v| {
                 v.max_items(x.len(), 16);
-                v.cel(&super::RULES[22], x);
-                v.cel(&super::RULES[23], x);
+                v.cel_defaulted(&super::RULES[22], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_grpc_route_filter)
+                });
+                v.cel_defaulted(&super::RULES[23], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_grpc_route_filter)
+                });
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -543,9 +573,21 @@ impl crate::validate::Validate for crate::gateway_api::v1::GrpcHeaderMatchType {
 
 impl crate::validate::Validate for crate::gateway_api::v1::GrpcMethodMatch {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[24], self);
-        v.cel(&super::RULES[25], self);
-        v.cel(&super::RULES[26], self);
+        v.cel_defaulted(
+            &super::RULES[24],
+            self,
+            super::defaults::d_grpc_method_match,
+        );
+        v.cel_defaulted(
+            &super::RULES[25],
+            self,
+            super::defaults::d_grpc_method_match,
+        );
+        v.cel_defaulted(
+            &super::RULES[26],
+            self,
+            super::defaults::d_grpc_method_match,
+        );
         if let Some(x) = &self.method {
             v.field("method", |v| {
                 v.max_length(x, 1024);
@@ -565,14 +607,46 @@ impl crate::validate::Validate for crate::gateway_api::v1::GrpcMethodMatchType {
 
 impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteFilter {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[27], self);
-        v.cel(&super::RULES[28], self);
-        v.cel(&super::RULES[29], self);
-        v.cel(&super::RULES[30], self);
-        v.cel(&super::RULES[31], self);
-        v.cel(&super::RULES[32], self);
-        v.cel(&super::RULES[33], self);
-        v.cel(&super::RULES[34], self);
+        v.cel_defaulted(
+            &super::RULES[27],
+            self,
+            super::defaults::d_grpc_route_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[28],
+            self,
+            super::defaults::d_grpc_route_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[29],
+            self,
+            super::defaults::d_grpc_route_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[30],
+            self,
+            super::defaults::d_grpc_route_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[31],
+            self,
+            super::defaults::d_grpc_route_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[32],
+            self,
+            super::defaults::d_grpc_route_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[33],
+            self,
+            super::defaults::d_grpc_route_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[34],
+            self,
+            super::defaults::d_grpc_route_filter,
+        );
         if let Some(x) = &self.extension_ref {
             v.field("extensionRef", |v| {
                 crate::validate::Validate::validate(x, v);
@@ -639,8 +713,12 @@ impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteRule {
             let x = &self.filters;
             v.field("filters", |v| {
                 v.max_items(x.len(), 16);
-                v.cel(&super::RULES[22], x);
-                v.cel(&super::RULES[23], x);
+                v.cel_defaulted(&super::RULES[22], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_grpc_route_filter)
+                });
+                v.cel_defaulted(&super::RULES[23], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_grpc_route_filter)
+                });
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -693,8 +771,12 @@ impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpec {
             let x = &self.parent_refs;
             v.field("parentRefs", |v| {
                 v.max_items(x.len(), 32);
-                v.cel(&super::RULES[35], x);
-                v.cel(&super::RULES[36], x);
+                v.cel_defaulted(&super::RULES[35], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_parent_reference)
+                });
+                v.cel_defaulted(&super::RULES[36], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_parent_reference)
+                });
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -706,8 +788,12 @@ impl crate::validate::Validate for crate::gateway_api::v1::GrpcRouteSpec {
             let x = &self.rules;
             v.field("rules", |v| {
                 v.max_items(x.len(), 16);
-                v.cel(&super::RULES[37], x);
-                v.cel(&super::RULES[38], x);
+                v.cel_defaulted(&super::RULES[37], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_grpc_route_rule)
+                });
+                v.cel_defaulted(&super::RULES[38], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_grpc_route_rule)
+                });
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -749,17 +835,29 @@ impl crate::validate::Validate for crate::gateway_api::v1::HttpAuthConfig {
 
 impl crate::validate::Validate for crate::gateway_api::v1::HttpBackendRef {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[0], self);
+        v.cel_defaulted(&super::RULES[0], self, super::defaults::d_http_backend_ref);
         if !self.filters.is_empty() {
             let x = &self.filters;
             v.field("filters", |v| {
                 v.max_items(x.len(), 16);
-                v.cel(&super::RULES[39], x);
-                v.cel(&super::RULES[40], x);
-                v.cel(&super::RULES[22], x);
-                v.cel(&super::RULES[23], x);
-                v.cel(&super::RULES[41], x);
-                v.cel(&super::RULES[42], x);
+                v.cel_defaulted(&super::RULES[39], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_http_route_filter)
+                });
+                v.cel_defaulted(&super::RULES[40], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_http_route_filter)
+                });
+                v.cel_defaulted(&super::RULES[22], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_http_route_filter)
+                });
+                v.cel_defaulted(&super::RULES[23], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_http_route_filter)
+                });
+                v.cel_defaulted(&super::RULES[41], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_http_route_filter)
+                });
+                v.cel_defaulted(&super::RULES[42], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_http_route_filter)
+                });
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -873,10 +971,26 @@ impl crate::validate::Validate for crate::gateway_api::v1::HttpCorsFilter {
 
 impl crate::validate::Validate for crate::gateway_api::v1::HttpExternalAuthFilter {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[46], self);
-        v.cel(&super::RULES[47], self);
-        v.cel(&super::RULES[48], self);
-        v.cel(&super::RULES[49], self);
+        v.cel_defaulted(
+            &super::RULES[46],
+            self,
+            super::defaults::d_http_external_auth_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[47],
+            self,
+            super::defaults::d_http_external_auth_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[48],
+            self,
+            super::defaults::d_http_external_auth_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[49],
+            self,
+            super::defaults::d_http_external_auth_filter,
+        );
         {
             let x = &self.backend_ref;
             v.field("backendRef", |v| {
@@ -984,17 +1098,17 @@ impl crate::validate::Validate for crate::gateway_api::v1::HttpMethodWithWildcar
 
 impl crate::validate::Validate for crate::gateway_api::v1::HttpPathMatch {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[50], self);
-        v.cel(&super::RULES[51], self);
-        v.cel(&super::RULES[52], self);
-        v.cel(&super::RULES[53], self);
-        v.cel(&super::RULES[54], self);
-        v.cel(&super::RULES[55], self);
-        v.cel(&super::RULES[56], self);
-        v.cel(&super::RULES[57], self);
-        v.cel(&super::RULES[58], self);
-        v.cel(&super::RULES[59], self);
-        v.cel(&super::RULES[60], self);
+        v.cel_defaulted(&super::RULES[50], self, super::defaults::d_http_path_match);
+        v.cel_defaulted(&super::RULES[51], self, super::defaults::d_http_path_match);
+        v.cel_defaulted(&super::RULES[52], self, super::defaults::d_http_path_match);
+        v.cel_defaulted(&super::RULES[53], self, super::defaults::d_http_path_match);
+        v.cel_defaulted(&super::RULES[54], self, super::defaults::d_http_path_match);
+        v.cel_defaulted(&super::RULES[55], self, super::defaults::d_http_path_match);
+        v.cel_defaulted(&super::RULES[56], self, super::defaults::d_http_path_match);
+        v.cel_defaulted(&super::RULES[57], self, super::defaults::d_http_path_match);
+        v.cel_defaulted(&super::RULES[58], self, super::defaults::d_http_path_match);
+        v.cel_defaulted(&super::RULES[59], self, super::defaults::d_http_path_match);
+        v.cel_defaulted(&super::RULES[60], self, super::defaults::d_http_path_match);
         if let Some(x) = &self.value {
             v.field("value", |v| {
                 v.max_length(x, 1024);
@@ -1048,7 +1162,11 @@ impl crate::validate::Validate for crate::gateway_api::v1::HttpQueryParamMatch {
 
 impl crate::validate::Validate for crate::gateway_api::common::HttpRequestMirrorFilter {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[65], self);
+        v.cel_defaulted(
+            &super::RULES[65],
+            self,
+            super::defaults::d_http_request_mirror_filter,
+        );
         {
             let x = &self.backend_ref;
             v.field("backendRef", |v| {
@@ -1102,22 +1220,86 @@ impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteExternalAuth
 
 impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteFilter {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[66], self);
-        v.cel(&super::RULES[67], self);
-        v.cel(&super::RULES[27], self);
-        v.cel(&super::RULES[28], self);
-        v.cel(&super::RULES[29], self);
-        v.cel(&super::RULES[30], self);
-        v.cel(&super::RULES[31], self);
-        v.cel(&super::RULES[32], self);
-        v.cel(&super::RULES[68], self);
-        v.cel(&super::RULES[69], self);
-        v.cel(&super::RULES[70], self);
-        v.cel(&super::RULES[71], self);
-        v.cel(&super::RULES[33], self);
-        v.cel(&super::RULES[34], self);
-        v.cel(&super::RULES[72], self);
-        v.cel(&super::RULES[73], self);
+        v.cel_defaulted(
+            &super::RULES[66],
+            self,
+            super::defaults::d_http_route_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[67],
+            self,
+            super::defaults::d_http_route_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[27],
+            self,
+            super::defaults::d_http_route_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[28],
+            self,
+            super::defaults::d_http_route_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[29],
+            self,
+            super::defaults::d_http_route_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[30],
+            self,
+            super::defaults::d_http_route_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[31],
+            self,
+            super::defaults::d_http_route_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[32],
+            self,
+            super::defaults::d_http_route_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[68],
+            self,
+            super::defaults::d_http_route_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[69],
+            self,
+            super::defaults::d_http_route_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[70],
+            self,
+            super::defaults::d_http_route_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[71],
+            self,
+            super::defaults::d_http_route_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[33],
+            self,
+            super::defaults::d_http_route_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[34],
+            self,
+            super::defaults::d_http_route_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[72],
+            self,
+            super::defaults::d_http_route_filter,
+        );
+        v.cel_defaulted(
+            &super::RULES[73],
+            self,
+            super::defaults::d_http_route_filter,
+        );
         if let Some(x) = &self.cors {
             v.field("cors", |v| {
                 crate::validate::Validate::validate(x, v);
@@ -1228,11 +1410,11 @@ impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteRetry {
 
 impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteRule {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[74], self);
-        v.cel(&super::RULES[75], self);
-        v.cel(&super::RULES[76], self);
-        v.cel(&super::RULES[77], self);
-        v.cel(&super::RULES[78], self);
+        v.cel_defaulted(&super::RULES[74], self, super::defaults::d_http_route_rule);
+        v.cel_defaulted(&super::RULES[75], self, super::defaults::d_http_route_rule);
+        v.cel_defaulted(&super::RULES[76], self, super::defaults::d_http_route_rule);
+        v.cel_defaulted(&super::RULES[77], self, super::defaults::d_http_route_rule);
+        v.cel_defaulted(&super::RULES[78], self, super::defaults::d_http_route_rule);
         if !self.backend_refs.is_empty() {
             let x = &self.backend_refs;
             v.field("backendRefs", |v| {
@@ -1248,12 +1430,24 @@ impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteRule {
             let x = &self.filters;
             v.field("filters", |v| {
                 v.max_items(x.len(), 16);
-                v.cel(&super::RULES[39], x);
-                v.cel(&super::RULES[40], x);
-                v.cel(&super::RULES[22], x);
-                v.cel(&super::RULES[23], x);
-                v.cel(&super::RULES[41], x);
-                v.cel(&super::RULES[42], x);
+                v.cel_defaulted(&super::RULES[39], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_http_route_filter)
+                });
+                v.cel_defaulted(&super::RULES[40], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_http_route_filter)
+                });
+                v.cel_defaulted(&super::RULES[22], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_http_route_filter)
+                });
+                v.cel_defaulted(&super::RULES[23], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_http_route_filter)
+                });
+                v.cel_defaulted(&super::RULES[41], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_http_route_filter)
+                });
+                v.cel_defaulted(&super::RULES[42], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_http_route_filter)
+                });
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -1316,8 +1510,12 @@ impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpec {
             let x = &self.parent_refs;
             v.field("parentRefs", |v| {
                 v.max_items(x.len(), 32);
-                v.cel(&super::RULES[35], x);
-                v.cel(&super::RULES[36], x);
+                v.cel_defaulted(&super::RULES[35], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_parent_reference)
+                });
+                v.cel_defaulted(&super::RULES[36], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_parent_reference)
+                });
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -1330,8 +1528,12 @@ impl crate::validate::Validate for crate::gateway_api::v1::HttpRouteSpec {
             v.field("rules", |v| {
                 v.min_items(x.len(), 1);
                 v.max_items(x.len(), 16);
-                v.cel(&super::RULES[79], x);
-                v.cel(&super::RULES[38], x);
+                v.cel_defaulted(&super::RULES[79], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_http_route_rule)
+                });
+                v.cel_defaulted(&super::RULES[38], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_http_route_rule)
+                });
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -1489,12 +1691,24 @@ impl crate::validate::Validate for crate::gateway_api::v1::ListenerSetSpec {
                 v.min_items(x.len(), 1);
                 v.max_items(x.len(), 64);
                 v.unique_by(x, &["name"]);
-                v.cel(&super::RULES[15], x);
-                v.cel(&super::RULES[16], x);
-                v.cel(&super::RULES[17], x);
-                v.cel(&super::RULES[18], x);
-                v.cel(&super::RULES[19], x);
-                v.cel(&super::RULES[81], x);
+                v.cel_defaulted(&super::RULES[15], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_listener_entry)
+                });
+                v.cel_defaulted(&super::RULES[16], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_listener_entry)
+                });
+                v.cel_defaulted(&super::RULES[17], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_listener_entry)
+                });
+                v.cel_defaulted(&super::RULES[18], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_listener_entry)
+                });
+                v.cel_defaulted(&super::RULES[19], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_listener_entry)
+                });
+                v.cel_defaulted(&super::RULES[81], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_listener_entry)
+                });
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -1513,7 +1727,11 @@ impl crate::validate::Validate for crate::gateway_api::v1::ListenerSetSpec {
 
 impl crate::validate::Validate for crate::gateway_api::common::ListenerTlsConfig {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[82], self);
+        v.cel_defaulted(
+            &super::RULES[82],
+            self,
+            super::defaults::d_listener_tls_config,
+        );
         if !self.certificate_refs.is_empty() {
             let x = &self.certificate_refs;
             v.field("certificateRefs", |v| {
@@ -1894,8 +2112,16 @@ impl crate::validate::Validate for crate::gateway_api::common::SecretObjectRefer
 
 impl crate::validate::Validate for crate::gateway_api::common::SessionPersistence {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[84], self);
-        v.cel(&super::RULES[85], self);
+        v.cel_defaulted(
+            &super::RULES[84],
+            self,
+            super::defaults::d_session_persistence,
+        );
+        v.cel_defaulted(
+            &super::RULES[85],
+            self,
+            super::defaults::d_session_persistence,
+        );
         if let Some(x) = &self.absolute_timeout {
             v.field("absoluteTimeout", |v| {
                 v.pattern(&x.to_string(), &super::PATTERNS[5]);
@@ -1970,8 +2196,12 @@ impl crate::validate::Validate for crate::gateway_api::v1::TcpRouteSpec {
             let x = &self.parent_refs;
             v.field("parentRefs", |v| {
                 v.max_items(x.len(), 32);
-                v.cel(&super::RULES[35], x);
-                v.cel(&super::RULES[36], x);
+                v.cel_defaulted(&super::RULES[35], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_parent_reference)
+                });
+                v.cel_defaulted(&super::RULES[36], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_parent_reference)
+                });
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -2073,8 +2303,12 @@ impl crate::validate::Validate for crate::gateway_api::v1::TlsRouteSpec {
             let x = &self.parent_refs;
             v.field("parentRefs", |v| {
                 v.max_items(x.len(), 32);
-                v.cel(&super::RULES[35], x);
-                v.cel(&super::RULES[36], x);
+                v.cel_defaulted(&super::RULES[35], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_parent_reference)
+                });
+                v.cel_defaulted(&super::RULES[36], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_parent_reference)
+                });
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -2127,8 +2361,12 @@ impl crate::validate::Validate for crate::gateway_api::v1::UdpRouteSpec {
             let x = &self.parent_refs;
             v.field("parentRefs", |v| {
                 v.max_items(x.len(), 32);
-                v.cel(&super::RULES[35], x);
-                v.cel(&super::RULES[36], x);
+                v.cel_defaulted(&super::RULES[35], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_parent_reference)
+                });
+                v.cel_defaulted(&super::RULES[36], x, |j: &mut serde_json::Value| {
+                    crate::validate::defaults_each(j, super::defaults::d_parent_reference)
+                });
                 for (i, x0) in x.iter().enumerate() {
                     v.index(i, |v| {
                         crate::validate::Validate::validate(x0, v);
@@ -2153,7 +2391,7 @@ impl crate::validate::Validate for crate::gateway_api::v1::UdpRouteSpec {
 
 impl crate::validate::Validate for crate::gateway_api::v1alpha1::XBackendSpec {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[93], self);
+        v.cel_defaulted(&super::RULES[93], self, super::defaults::d_x_backend_spec);
         if let Some(x) = &self.external_hostname {
             v.field("externalHostname", |v| {
                 crate::validate::Validate::validate(x, v);
@@ -2211,7 +2449,11 @@ impl crate::validate::Validate for crate::gateway_api::v1alpha1::XBackendSpecPro
 
 impl crate::validate::Validate for crate::gateway_api::v1alpha1::XBackendSpecTls {
     fn validate(&self, v: &mut crate::validate::Validator) {
-        v.cel(&super::RULES[96], self);
+        v.cel_defaulted(
+            &super::RULES[96],
+            self,
+            super::defaults::d_x_backend_spec_tls,
+        );
         if let Some(x) = &self.client_certificate_ref {
             v.field("clientCertificateRef", |v| {
                 crate::validate::Validate::validate(x, v);

@@ -3,6 +3,7 @@
 //! Tables behind `crate::validate`: every CEL rule of the CRDs, the places where
 //! rules sit, and the schema's regular expressions.
 
+mod defaults;
 mod impls;
 mod rules;
 
