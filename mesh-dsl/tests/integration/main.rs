@@ -6,6 +6,7 @@ mod apply;
 mod compile;
 mod dsl_bookinfo_features;
 mod features;
+mod gateway_api;
 #[cfg(feature = "simulate")]
 mod simulate;
 #[cfg(feature = "simulate")]
