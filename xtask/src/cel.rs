@@ -822,6 +822,27 @@ mod tests {
     }
 
     #[test]
+    fn translates_the_gateway_api_extras() {
+        // Raw strings keep backslashes, in single and triple quotes.
+        let t = translate(
+            r#"self.matches(r"""^\*\.a$""") && self.matches(r'^\d$')"#,
+            "P",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t.patterns[0].1, r"^\*\.a$");
+        assert_eq!(t.patterns[1].1, r"^\d$");
+        for rule in [
+            "self.filter(f, f.type == 'CORS').size() <= 1",
+            "self.all(key, key.split(\"/\")[0].size() < 253)",
+            "self.all(h, !isIP(h))",
+            "size(self) == 0 || format.dns1123Label().validate(self) == null",
+        ] {
+            assert!(translate(rule, "P").is_ok(), "{rule}");
+        }
+        assert!(translate("format.dns1035Label().validate(self) == null", "P").is_err());
+    }
+
+    #[test]
     fn refuses_what_it_cannot_translate() {
         for rule in [
             "self.foo(1)",
