@@ -1,23 +1,26 @@
 //! Multi-document YAML streams: reading them into typed resources, writing them back.
 //!
 //! A stream may mix Istio resources with anything else (Services, Deployments, other
-//! projects' CRDs). Istio kinds are decoded strictly into their types; other documents
-//! are kept as JSON values, checked only for having `apiVersion` and `kind`.
+//! projects' CRDs). Istio kinds and the Kubernetes Gateway API's kinds are decoded
+//! strictly into their types; other documents are kept as JSON values, checked only for
+//! having `apiVersion` and `kind`.
 
 use std::fmt;
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::IstioResource;
 use crate::de::{FieldError, FieldErrorKind, FieldPath};
 use crate::yaml::{self, YamlError};
+use crate::{GatewayApiResource, IstioResource, KindMatch};
 
 /// One document of a stream.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Document {
     /// An Istio resource, typed.
     Istio(IstioResource),
+    /// A Kubernetes Gateway API resource, typed.
+    GatewayApi(GatewayApiResource),
     /// Any other Kubernetes object, as written.
     Other(Value),
 }
@@ -28,8 +31,11 @@ impl Document {
     /// # Errors
     /// Every problem found, each with its path.
     pub fn from_value(v: Value) -> Result<Self, Vec<FieldError>> {
-        match IstioResource::from_value(&v)? {
-            Some(r) => Ok(Self::Istio(r)),
+        if let Some(r) = IstioResource::from_value(&v)? {
+            return Ok(Self::Istio(r));
+        }
+        match GatewayApiResource::from_value(&v)? {
+            Some(r) => Ok(Self::GatewayApi(r)),
             None => {
                 let mut errs = Vec::new();
                 if !v.is_object() {
@@ -63,6 +69,7 @@ impl Document {
     pub fn kind(&self) -> &str {
         match self {
             Self::Istio(r) => r.kind(),
+            Self::GatewayApi(r) => r.kind(),
             Self::Other(v) => v.get("kind").and_then(Value::as_str).unwrap_or(""),
         }
     }
@@ -71,6 +78,10 @@ impl Document {
     pub fn display_name(&self) -> Option<String> {
         match self {
             Self::Istio(r) => qualified(
+                r.metadata().namespace.as_deref(),
+                r.metadata().name.as_deref(),
+            ),
+            Self::GatewayApi(r) => qualified(
                 r.metadata().namespace.as_deref(),
                 r.metadata().name.as_deref(),
             ),
@@ -99,6 +110,7 @@ impl Serialize for Document {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::Istio(r) => r.serialize(s),
+            Self::GatewayApi(r) => r.serialize(s),
             Self::Other(v) => Canonical {
                 value: v,
                 top: true,
@@ -344,20 +356,21 @@ pub fn write_stream<'a>(
         if i > 0 {
             out.push_str("---\n");
         }
-        let Document::Istio(r) = &sd.document else {
-            yaml::append_yaml(&mut out, &sd.document)?;
-            continue;
+        let (written, kind, classify): (_, _, fn(&str, &str) -> KindMatch) = match &sd.document {
+            Document::Istio(r) => (r.api_version(), r.kind(), IstioResource::classify),
+            Document::GatewayApi(r) => (r.api_version(), r.kind(), GatewayApiResource::classify),
+            Document::Other(_) => {
+                yaml::append_yaml(&mut out, &sd.document)?;
+                continue;
+            }
         };
-        let written = r.api_version();
         let group = written.split_once('/').map_or(written, |(g, _)| g);
         let target = match to_version {
             Some(v) => {
                 let av = format!("{group}/{v}");
-                if let crate::KindMatch::UnservedVersion { served } =
-                    IstioResource::classify(&av, r.kind())
-                {
+                if let KindMatch::UnservedVersion { served } = classify(&av, kind) {
                     return Err(WriteError::UnservedVersion {
-                        kind: r.kind().to_string(),
+                        kind: kind.to_string(),
                         name: sd.document.display_name().unwrap_or_default(),
                         api_version: av,
                         served: served.iter().map(|s| format!("{group}/{s}")).collect(),
@@ -369,7 +382,7 @@ pub fn write_stream<'a>(
             None => sd.api_version.clone(),
         };
         let start = out.len();
-        yaml::append_yaml(&mut out, r)?;
+        yaml::append_yaml(&mut out, &sd.document)?;
         // The typed resources write `apiVersion` first, at their stored version.
         let line = format!("apiVersion: {written}\n");
         if target != written && out[start..].starts_with(&line) {

@@ -15,6 +15,10 @@ pub const ISTIO_GROUPS: &[&str] = &[
     "extensions.istio.io",
 ];
 
+/// The API groups of the Kubernetes Gateway API (standard and experimental).
+pub const GATEWAY_API_GROUPS: &[&str] =
+    &["gateway.networking.k8s.io", "gateway.networking.x-k8s.io"];
+
 /// Facts about one Istio kind, and access to its metadata.
 pub trait IstioKind {
     /// API group, e.g. `networking.istio.io`.
@@ -110,6 +114,15 @@ pub fn decode_object<K: IstioKind, S: FromValue + Default>(
     d: &mut Decoder,
     spec_required: bool,
 ) -> Option<(ObjectMeta, S, Option<IstioStatus>)> {
+    decode_object_with_status::<K, S, IstioStatus>(v, d, spec_required)
+}
+
+/// Decodes the envelope of kind `K` with spec type `S` and status type `St`.
+pub fn decode_object_with_status<K: IstioKind, S: FromValue + Default, St: FromValue>(
+    v: &Value,
+    d: &mut Decoder,
+    spec_required: bool,
+) -> Option<(ObjectMeta, S, Option<St>)> {
     let m = d.object(v, &["apiVersion", "kind", "metadata", "spec", "status"])?;
     let api_version: Option<String> = d.req(m, "apiVersion");
     if let Some(av) = &api_version {
@@ -155,6 +168,6 @@ pub fn decode_object<K: IstioKind, S: FromValue + Default>(
     } else {
         d.opt(m, "spec").map(Option::unwrap_or_default)
     };
-    let status: Option<Option<IstioStatus>> = d.opt(m, "status");
+    let status: Option<Option<St>> = d.opt(m, "status");
     Some((metadata?, spec?, status?))
 }

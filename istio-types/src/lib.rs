@@ -37,6 +37,12 @@
 pub mod de;
 pub mod document;
 pub mod duration;
+/// The Kubernetes Gateway API's kinds (`gateway.networking.k8s.io` and the experimental
+/// `gateway.networking.x-k8s.io`), generated from its CRDs like the Istio kinds:
+/// `gateway_api::v1::HttpRoute` is the `HTTPRoute` kind. [`GatewayApiResource`] is any
+/// of them; `validate` holds their CEL rules and the places they sit.
+#[path = "generated/gateway_api/mod.rs"]
+pub mod gateway_api;
 mod generated;
 mod kind;
 mod macros;
@@ -45,9 +51,13 @@ pub mod validate;
 pub mod yaml;
 
 pub use duration::Duration;
+pub use gateway_api::GatewayApiResource;
 pub use generated::{IstioResource, common, extensions, networking, security, telemetry};
-pub use kind::{ISTIO_GROUPS, IstioKind, KindMatch, decode_metadata};
-pub(crate) use macros::{istio_kind, istio_resource_enum, one_of_enum, string_enum};
+pub use kind::{GATEWAY_API_GROUPS, ISTIO_GROUPS, IstioKind, KindMatch, decode_metadata};
+pub(crate) use macros::{
+    gateway_api_kind, gateway_api_resource_enum, istio_kind, istio_resource_enum, one_of_enum,
+    string_enum,
+};
 pub use status::{
     AnalysisMessageType, IntOrString, IstioCondition, IstioStatus, ValidationLevel,
     ValidationMessage,

@@ -245,20 +245,54 @@ macro_rules! istio_kind {
 }
 pub(crate) use istio_kind;
 
-/// The enum of every kind.
+/// The enum of every Istio kind.
 macro_rules! istio_resource_enum {
     ($($kind:ident($path:path),)*) => {
-        /// Any Istio resource, of any of the kinds this crate knows.
+        $crate::macros::resource_enum! {
+            /// Any Istio resource, of any of the kinds this crate knows.
+            enum: IstioResource,
+            groups: $crate::ISTIO_GROUPS,
+            project: "Istio",
+            [$($kind($path),)*]
+        }
+    };
+}
+pub(crate) use istio_resource_enum;
+
+/// The enum of every Gateway API kind.
+macro_rules! gateway_api_resource_enum {
+    ($($kind:ident($path:path),)*) => {
+        $crate::macros::resource_enum! {
+            /// Any Kubernetes Gateway API resource, of any of the kinds this crate knows.
+            enum: GatewayApiResource,
+            groups: $crate::GATEWAY_API_GROUPS,
+            project: "Gateway API",
+            [$($kind($path),)*]
+        }
+    };
+}
+pub(crate) use gateway_api_resource_enum;
+
+/// The enum of every kind of one API.
+macro_rules! resource_enum {
+    (
+        $(#[$doc:meta])*
+        enum: $enum:ident,
+        groups: $groups:path,
+        project: $project:literal,
+        [$($kind:ident($path:path),)*]
+    ) => {
+        $(#[$doc])*
         #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
-        pub enum IstioResource {
+        pub enum $enum {
             $(
                 #[doc = concat!("A [`", stringify!($kind), "`](", stringify!($path), ").")]
                 $kind(Box<$path>),
             )*
         }
 
-        impl IstioResource {
+        impl $enum {
             /// The `apiVersion` this resource is written with.
             #[must_use]
             pub fn api_version(&self) -> &'static str {
@@ -290,8 +324,10 @@ macro_rules! istio_resource_enum {
                 }
             }
 
-            /// What `(apiVersion, kind)` names: an Istio kind at a served version, an
-            /// Istio kind at a version Istio does not serve, or not an Istio kind at all.
+            /// What `(apiVersion, kind)` names: a kind of this API at a served version,
+            /// at a version that is not served, or not a kind of this API at all
+            /// (`KindMatch::UnknownIstioKind` stands for a kind unknown in one of the
+            /// API's groups).
             #[must_use]
             pub fn classify(api_version: &str, kind: &str) -> $crate::KindMatch {
                 let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
@@ -306,14 +342,14 @@ macro_rules! istio_resource_enum {
                         };
                     }
                 )*
-                if $crate::ISTIO_GROUPS.contains(&group) {
+                if $groups.contains(&group) {
                     $crate::KindMatch::UnknownIstioKind
                 } else {
                     $crate::KindMatch::NotIstio
                 }
             }
 
-            /// Decodes one document. `Ok(None)` when it is not an Istio kind at all.
+            /// Decodes one document. `Ok(None)` when it is not a kind of this API at all.
             ///
             /// # Errors
             /// Every problem found in the document, each with its field path.
@@ -330,7 +366,10 @@ macro_rules! istio_resource_enum {
                     $crate::KindMatch::UnknownIstioKind => Err(vec![$crate::de::FieldError {
                         path: $crate::de::FieldPath::root().field("kind"),
                         kind: $crate::de::FieldErrorKind::Invalid(format!(
-                            "{kind:?} is not a kind of {group}; known Istio kinds: {}",
+                            "{:?} is not a kind of {}; known {} kinds: {}",
+                            kind,
+                            group,
+                            $project,
                             [$(<$path as $crate::IstioKind>::KIND),*].join(", ")
                         )),
                     }]),
@@ -339,7 +378,7 @@ macro_rules! istio_resource_enum {
             }
         }
 
-        impl ::serde::Serialize for IstioResource {
+        impl ::serde::Serialize for $enum {
             fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
                 match self {
                     $(Self::$kind(r) => r.serialize(s),)*
@@ -348,7 +387,7 @@ macro_rules! istio_resource_enum {
         }
 
         $(
-            impl From<$path> for IstioResource {
+            impl From<$path> for $enum {
                 fn from(r: $path) -> Self {
                     Self::$kind(Box::new(r))
                 }
@@ -356,4 +395,164 @@ macro_rules! istio_resource_enum {
         )*
     };
 }
-pub(crate) use istio_resource_enum;
+pub(crate) use resource_enum;
+
+/// A Gateway API kind: like `istio_kind`, with the kind's own name on the wire
+/// (`HTTPRoute` for `HttpRoute`), cluster-scoped kinds, and a free-form status (the
+/// Gateway API's status types are not generated: status is written by controllers).
+macro_rules! gateway_api_kind {
+    (
+        $(#[$doc:meta])*
+        kind: $kind:ident,
+        kind_name: $kind_name:literal,
+        namespaced: $namespaced:tt,
+        spec: $spec:ty,
+        group: $group:literal,
+        version: $version:literal,
+        served: [$($served:literal),* $(,)?],
+        plural: $plural:literal,
+        spec_required: $spec_required:literal,
+    ) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, Default, PartialEq)]
+        pub struct $kind {
+            /// Standard Kubernetes object metadata: name, namespace, labels, annotations.
+            pub metadata: ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+            /// The configuration itself.
+            pub spec: $spec,
+            /// What controllers report back about the resource, as written; left empty
+            /// in configuration.
+            pub status: Option<::serde_json::Value>,
+        }
+
+        $crate::macros::gateway_api_new!($kind, $spec, $namespaced);
+
+        impl $crate::IstioKind for $kind {
+            const GROUP: &'static str = $group;
+            const VERSION: &'static str = $version;
+            const API_VERSION: &'static str = concat!($group, "/", $version);
+            const KIND: &'static str = $kind_name;
+            const PLURAL: &'static str = $plural;
+            const SERVED_VERSIONS: &'static [&'static str] = &[$($served),*];
+
+            fn metadata(&self) -> &::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                &self.metadata
+            }
+
+            fn metadata_mut(&mut self) -> &mut ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                &mut self.metadata
+            }
+        }
+
+        impl ::serde::Serialize for $kind {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+                use ::serde::ser::SerializeStruct as _;
+                let mut st = s.serialize_struct($kind_name, 5)?;
+                st.serialize_field("apiVersion", concat!($group, "/", $version))?;
+                st.serialize_field("kind", $kind_name)?;
+                st.serialize_field("metadata", &self.metadata)?;
+                st.serialize_field("spec", &self.spec)?;
+                if let Some(status) = &self.status {
+                    st.serialize_field("status", status)?;
+                } else {
+                    st.skip_field("status")?;
+                }
+                st.end()
+            }
+        }
+
+        impl $crate::de::FromValue for $kind {
+            fn from_value(v: &::serde_json::Value, d: &mut $crate::de::Decoder) -> Option<Self> {
+                let (metadata, spec, status) = $crate::kind::decode_object_with_status::<
+                    Self,
+                    $spec,
+                    ::serde_json::Value,
+                >(v, d, $spec_required)?;
+                Some(Self { metadata, spec, status })
+            }
+        }
+
+        $crate::impl_deserialize_via_value!($kind);
+
+        #[cfg(feature = "kube")]
+        impl ::kube_core::Resource for $kind {
+            type DynamicType = ();
+            type Scope = $crate::macros::gateway_api_scope!($namespaced);
+
+            fn kind(_: &()) -> ::std::borrow::Cow<'_, str> {
+                $kind_name.into()
+            }
+            fn group(_: &()) -> ::std::borrow::Cow<'_, str> {
+                $group.into()
+            }
+            fn version(_: &()) -> ::std::borrow::Cow<'_, str> {
+                $version.into()
+            }
+            fn api_version(_: &()) -> ::std::borrow::Cow<'_, str> {
+                concat!($group, "/", $version).into()
+            }
+            fn plural(_: &()) -> ::std::borrow::Cow<'_, str> {
+                $plural.into()
+            }
+            fn meta(&self) -> &::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                &self.metadata
+            }
+            fn meta_mut(&mut self) -> &mut ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                &mut self.metadata
+            }
+        }
+    };
+}
+pub(crate) use gateway_api_kind;
+
+/// The constructor of a Gateway API kind: with a namespace, or without for a
+/// cluster-scoped kind.
+macro_rules! gateway_api_new {
+    ($kind:ident, $spec:ty, true) => {
+        impl $kind {
+            /// A resource with this name and namespace and the given spec.
+            #[must_use]
+            pub fn new(namespace: impl Into<String>, name: impl Into<String>, spec: $spec) -> Self {
+                Self {
+                    metadata: ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                        name: Some(name.into()),
+                        namespace: Some(namespace.into()),
+                        ..Default::default()
+                    },
+                    spec,
+                    status: None,
+                }
+            }
+        }
+    };
+    ($kind:ident, $spec:ty, false) => {
+        impl $kind {
+            /// A (cluster-scoped) resource with this name and the given spec.
+            #[must_use]
+            pub fn new(name: impl Into<String>, spec: $spec) -> Self {
+                Self {
+                    metadata: ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                        name: Some(name.into()),
+                        ..Default::default()
+                    },
+                    spec,
+                    status: None,
+                }
+            }
+        }
+    };
+}
+pub(crate) use gateway_api_new;
+
+/// The `kube_core` scope of a Gateway API kind.
+#[cfg(feature = "kube")]
+macro_rules! gateway_api_scope {
+    (true) => {
+        ::kube_core::NamespaceResourceScope
+    };
+    (false) => {
+        ::kube_core::ClusterResourceScope
+    };
+}
+#[cfg(feature = "kube")]
+pub(crate) use gateway_api_scope;

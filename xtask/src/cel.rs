@@ -59,6 +59,13 @@ fn lex(src: &str) -> Result<Vec<Tok>> {
             i += 1;
             continue;
         }
+        // Raw strings: `r"..."`, `r'...'`, `r"""..."""` (no escapes).
+        if (c == 'r' || c == 'R') && matches!(chars.get(i + 1), Some('"' | '\'')) {
+            let (s, next) = lex_raw_string(&chars, i + 1)?;
+            out.push(Tok::Str(s));
+            i = next;
+            continue;
+        }
         if c.is_ascii_alphabetic() || c == '_' {
             let start = i;
             while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
@@ -98,6 +105,25 @@ fn lex(src: &str) -> Result<Vec<Tok>> {
         i += op.chars().count();
     }
     Ok(out)
+}
+
+/// A raw string starting at the quote `start`: single or triple quoted, backslashes kept.
+fn lex_raw_string(chars: &[char], start: usize) -> Result<(String, usize)> {
+    let quote = chars[start];
+    let delim: &[char] = if chars[start..].starts_with(&[quote, quote, quote]) {
+        &[quote, quote, quote]
+    } else {
+        &[quote]
+    };
+    let mut i = start + delim.len();
+    let begin = i;
+    while i < chars.len() {
+        if chars[i..].starts_with(delim) {
+            return Ok((chars[begin..i].iter().collect(), i + delim.len()));
+        }
+        i += 1;
+    }
+    bail!("unterminated raw string")
 }
 
 fn lex_string(chars: &[char], start: usize) -> Result<(String, usize)> {
@@ -458,6 +484,18 @@ const FUNCTIONS: &[Function] = &[
         rust: "is_url",
     },
     Function {
+        name: "split",
+        method: true,
+        arity: 1,
+        rust: "split",
+    },
+    Function {
+        name: "isIP",
+        method: false,
+        arity: 1,
+        rust: "is_ip",
+    },
+    Function {
         name: "getScheme",
         method: true,
         arity: 0,
@@ -470,6 +508,9 @@ const FUNCTIONS: &[Function] = &[
         rust: "get_host",
     },
 ];
+
+/// The named formats of Kubernetes' CEL format library the run time implements.
+const FORMATS: &[&str] = &["dns1123Label"];
 
 /// What a rule needs beyond the function body: regular expressions to compile once.
 #[derive(Debug, Default)]
@@ -671,7 +712,7 @@ impl Translator {
                 return Ok(format!("Ok({})", self.val(&call)?));
             }
             ("has", ..) => bail!("has() needs a field selection as its argument"),
-            ("all" | "exists" | "exists_one", Some(range), [Expr::Ident(var), body]) => {
+            ("all" | "exists" | "exists_one" | "filter", Some(range), [Expr::Ident(var), body]) => {
                 if self.vars.contains(var) || var == "oldSelf" {
                     bail!("macro variable `{var}` shadows another variable");
                 }
@@ -682,6 +723,25 @@ impl Translator {
                 return Ok(format!(
                     "cel::{name}({range}, |v_{var}: cel::Val<'a>| -> {RES} {{ {} }})",
                     body?
+                ));
+            }
+            // Kubernetes' format library: `format.<name>().validate(x)` is null when `x`
+            // has the format, else a list of errors.
+            (
+                "validate",
+                Some(Expr::Call {
+                    target: Some(lib),
+                    name: format,
+                    args: no_args,
+                }),
+                [x],
+            ) if matches!(lib.as_ref(), Expr::Ident(l) if l == "format") && no_args.is_empty() => {
+                if !FORMATS.contains(&format.as_str()) {
+                    bail!("format.{format}() is not supported");
+                }
+                return Ok(format!(
+                    "cel::format_validate({format:?}, {})",
+                    self.arg(x)?
                 ));
             }
             ("all" | "exists" | "exists_one" | "map" | "filter", ..) => {
@@ -759,6 +819,27 @@ mod tests {
             t.patterns,
             vec![("RE_1_0".to_string(), "^[a-z]+$".to_string())]
         );
+    }
+
+    #[test]
+    fn translates_the_gateway_api_extras() {
+        // Raw strings keep backslashes, in single and triple quotes.
+        let t = translate(
+            r#"self.matches(r"""^\*\.a$""") && self.matches(r'^\d$')"#,
+            "P",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t.patterns[0].1, r"^\*\.a$");
+        assert_eq!(t.patterns[1].1, r"^\d$");
+        for rule in [
+            "self.filter(f, f.type == 'CORS').size() <= 1",
+            "self.all(key, key.split(\"/\")[0].size() < 253)",
+            "self.all(h, !isIP(h))",
+            "size(self) == 0 || format.dns1123Label().validate(self) == null",
+        ] {
+            assert!(translate(rule, "P").is_ok(), "{rule}");
+        }
+        assert!(translate("format.dns1035Label().validate(self) == null", "P").is_err());
     }
 
     #[test]

@@ -5,9 +5,6 @@ use std::fmt::Write as _;
 
 use crate::case::field_ident;
 use crate::model::{Kind, Model, Shape, Ty, TypeDef};
-use crate::names::DOC_PAGES;
-
-const DOCS_ROOT: &str = "https://istio.io/latest/docs/reference/config/";
 
 /// Which module a type lives in.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -22,6 +19,16 @@ enum Home {
 
 fn group_mod(group: &str) -> String {
     group.split('.').next().unwrap_or(group).to_string()
+}
+
+/// The module of a kind's version: `crate::networking::v1` (Istio, one module per
+/// group) or `crate::gateway_api::v1` (Gateway API, versions straight under the root).
+pub fn kind_module(model: &Model, k: &Kind) -> String {
+    if model.api.group_modules {
+        format!("{}::{}::{}", model.api.root, group_mod(&k.group), k.version)
+    } else {
+        format!("{}::{}", model.api.root, k.version)
+    }
 }
 
 fn snake(kind: &str) -> String {
@@ -58,13 +65,14 @@ impl<'a> Emitter<'a> {
     }
 
     fn module_path(&self, home: &Home) -> String {
+        let root = self.model.api.root;
         match home {
-            Home::Common => "crate::common".into(),
-            Home::GroupCommon(g) => format!("crate::{g}::common"),
-            Home::Kind(k) => {
-                let kind = self.kinds[k];
-                format!("crate::{}::{}", group_mod(&kind.group), kind.version)
+            Home::Common => format!("{root}::common"),
+            Home::GroupCommon(g) if self.model.api.group_modules => {
+                format!("{root}::{g}::common")
             }
+            Home::GroupCommon(_) => format!("{root}::common"),
+            Home::Kind(k) => kind_module(self.model, self.kinds[k]),
         }
     }
 
@@ -99,12 +107,15 @@ impl<'a> Emitter<'a> {
     }
 
     fn page(&self, kind: &str) -> String {
-        let p = DOC_PAGES
+        let p = self
+            .model
+            .api
+            .doc_pages
             .iter()
             .find(|(k, _)| *k == kind)
             .map(|(_, p)| *p)
             .unwrap_or("");
-        format!("{DOCS_ROOT}{p}")
+        format!("{}{p}", self.model.api.docs_root)
     }
 
     fn describe_ty(ty: &Ty) -> &'static str {
@@ -130,23 +141,45 @@ impl<'a> Emitter<'a> {
                 t.origin_parent(self.model)
             ),
             (Some(proto), _)
-                if t.rust.ends_with("Spec") && *proto == t.rust[..t.rust.len() - 4] =>
-            {
-                let link = self
+                if self
                     .kinds
                     .get(proto.as_str())
-                    .map(|k| format!("crate::{}::{}::{proto}", group_mod(&k.group), k.version))
-                    .unwrap_or_else(|| proto.clone());
+                    .is_some_and(|k| t.rust == k.spec_type) =>
+            {
+                let k = self.kinds[proto.as_str()];
+                let link = format!("{}::{}", kind_module(self.model, k), k.rust);
+                let a = self.article();
+                let project = self.model.api.project;
                 format!(
-                    "/// The `spec` of an Istio [`{proto}`]({link}) (`{group}`).\n///\n/// Reference: <{page}#{proto}>\n"
+                    "/// The `spec` of {a} {project} [`{proto}`]({link}) (`{group}`).\n///\n/// Reference: <{page}#{proto}>\n"
                 )
             }
-            (Some(proto), _) => format!(
+            (Some(proto), _) if self.model.api.group_modules => format!(
                 "/// Istio's `{proto}` message (`{group}`).\n///\n/// Reference: <{page}#{proto}>\n"
             ),
-            (None, _) => format!(
-                "/// Part of an Istio `{kind}` at `spec.{path}` (`{group}`).\n///\n/// Reference: <{page}>\n"
+            (Some(proto), _) => format!(
+                "/// The {} type `{proto}` (`{group}`).\n///\n/// Reference: <{page}#{proto}>\n",
+                self.model.api.project
             ),
+            (None, _) => format!(
+                "/// Part of {} {} `{kind}` at `spec.{path}` (`{group}`).\n///\n/// Reference: <{page}>\n",
+                self.article(),
+                self.model.api.project
+            ),
+        }
+    }
+
+    /// `an` before `Istio`, `a` before `Gateway API`.
+    fn article(&self) -> &'static str {
+        if self
+            .model
+            .api
+            .project
+            .starts_with(['A', 'E', 'I', 'O', 'U'])
+        {
+            "an"
+        } else {
+            "a"
         }
     }
 
@@ -396,30 +429,52 @@ pub fn emit(model: &Model, stamp: &str) -> anyhow::Result<BTreeMap<String, Strin
             .push(t);
     }
     // Kind files.
+    let api = model.api;
+    let flat = !api.group_modules;
+    // Module directory of a group ("" when kinds sit straight under the root).
+    let gdir = |group: &str| -> String {
+        if flat {
+            String::new()
+        } else {
+            format!("{}/", group_mod(group))
+        }
+    };
     let mut groups: BTreeMap<String, BTreeMap<String, Vec<&Kind>>> = BTreeMap::new();
     for k in &model.kinds {
+        let g = if flat {
+            String::new()
+        } else {
+            group_mod(&k.group)
+        };
         groups
-            .entry(group_mod(&k.group))
+            .entry(g)
             .or_default()
             .entry(k.version.clone())
             .or_default()
             .push(k);
     }
     for k in &model.kinds {
-        let g = group_mod(&k.group);
         let mut out = header.clone();
         out.push_str(&format!(
             "//! The `{}` kind and the messages only it uses.\n\n",
             k.kind
         ));
         let served: Vec<String> = k.served.iter().map(|v| format!("{v:?}")).collect();
+        // Gateway API kinds have names that are not Rust names (`HTTPRoute`) and
+        // cluster-scoped kinds (`GatewayClass`).
+        let extra = if flat {
+            format!("kind_name: {:?},\nnamespaced: {},\n", k.kind, k.namespaced)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "crate::istio_kind! {{\n\
-             /// An Istio `{kind}` resource (`{group}/{version}`).\n\
+            "crate::{mac}! {{\n\
+             /// {a} {project} `{kind}` resource (`{group}/{version}`).\n\
              ///\n\
              /// Reference: <{page}>\n\
-             kind: {kind},\n\
+             kind: {rust},\n\
+             {extra}\
              spec: {spec},\n\
              group: {group:?},\n\
              version: {version:?},\n\
@@ -427,7 +482,11 @@ pub fn emit(model: &Model, stamp: &str) -> anyhow::Result<BTreeMap<String, Strin
              plural: {plural:?},\n\
              spec_required: {req},\n\
              }}\n",
+            mac = api.kind_macro,
+            a = if em.article() == "an" { "An" } else { "A" },
+            project = api.project,
             kind = k.kind,
+            rust = k.rust,
             group = k.group,
             version = k.version,
             page = em.page(&k.kind),
@@ -443,38 +502,59 @@ pub fn emit(model: &Model, stamp: &str) -> anyhow::Result<BTreeMap<String, Strin
         {
             em.emit_type(t, &mut out);
         }
-        files.insert(format!("{g}/{}/{}.rs", k.version, snake(&k.kind)), out);
+        files.insert(
+            format!(
+                "{}{}{}/{}.rs",
+                api.dir,
+                gdir(&k.group),
+                k.version,
+                snake(&k.rust)
+            ),
+            out,
+        );
     }
     // Version modules.
     for (g, versions) in &groups {
+        let dir = if flat {
+            api.dir.to_string()
+        } else {
+            format!("{}{g}/", api.dir)
+        };
         for (v, kinds) in versions {
             let mut out = header.clone();
+            let groups_here: BTreeSet<&str> = kinds.iter().map(|k| k.group.as_str()).collect();
             let _ = writeln!(
                 out,
                 "//! `{}/{v}`: {}.\n",
-                kinds[0].group,
+                groups_here.into_iter().collect::<Vec<_>>().join("`, `"),
                 kinds
                     .iter()
-                    .map(|k| format!("[`{}`]", k.kind))
+                    .map(|k| format!("[`{}`]", k.rust))
                     .collect::<Vec<_>>()
                     .join(", ")
             );
             for k in kinds {
-                let m = snake(&k.kind);
+                let m = snake(&k.rust);
                 let _ = writeln!(out, "mod {m};\npub use {m}::*;");
             }
             // Re-export the group's shared messages these kinds use.
             let mut shared = BTreeSet::new();
-            for t in by_home
-                .get(&Home::GroupCommon(g.clone()))
-                .into_iter()
-                .flatten()
-            {
-                if t.users
-                    .iter()
-                    .any(|(_, kind)| kinds.iter().any(|k| k.kind == *kind))
-                {
-                    shared.insert(t.rust.clone());
+            for (home, types) in &by_home {
+                let here = match home {
+                    Home::GroupCommon(hg) => flat || hg == g,
+                    Home::Common => flat,
+                    Home::Kind(_) => false,
+                };
+                if !here {
+                    continue;
+                }
+                for t in types {
+                    if t.users
+                        .iter()
+                        .any(|(_, kind)| kinds.iter().any(|k| k.kind == *kind))
+                    {
+                        shared.insert(t.rust.clone());
+                    }
                 }
             }
             if !shared.is_empty() {
@@ -484,7 +564,10 @@ pub fn emit(model: &Model, stamp: &str) -> anyhow::Result<BTreeMap<String, Strin
                     shared.into_iter().collect::<Vec<_>>().join(", ")
                 );
             }
-            files.insert(format!("{g}/{v}/mod.rs"), out);
+            files.insert(format!("{dir}{v}/mod.rs"), out);
+        }
+        if flat {
+            continue;
         }
         let mut out = header.clone();
         let _ = writeln!(
@@ -496,7 +579,7 @@ pub fn emit(model: &Model, stamp: &str) -> anyhow::Result<BTreeMap<String, Strin
         for v in versions.keys() {
             let _ = writeln!(out, "pub mod {v};");
         }
-        files.insert(format!("{g}/mod.rs"), out);
+        files.insert(format!("{dir}mod.rs"), out);
         let mut common = header.clone();
         let _ = writeln!(
             common,
@@ -509,37 +592,64 @@ pub fn emit(model: &Model, stamp: &str) -> anyhow::Result<BTreeMap<String, Strin
         {
             em.emit_type(t, &mut common);
         }
-        files.insert(format!("{g}/common.rs"), common);
+        files.insert(format!("{dir}common.rs"), common);
     }
     let mut common = header.clone();
-    common.push_str("//! Messages used by kinds of more than one API group.\n\n");
-    for t in by_home.get(&Home::Common).into_iter().flatten() {
-        em.emit_type(t, &mut common);
+    if flat {
+        common.push_str("//! Types used by more than one kind.\n\n");
+        for (home, types) in &by_home {
+            if matches!(home, Home::Kind(_)) {
+                continue;
+            }
+            for t in types {
+                em.emit_type(t, &mut common);
+            }
+        }
+    } else {
+        common.push_str("//! Messages used by kinds of more than one API group.\n\n");
+        for t in by_home.get(&Home::Common).into_iter().flatten() {
+            em.emit_type(t, &mut common);
+        }
     }
-    files.insert("common.rs".into(), common);
+    files.insert(format!("{}common.rs", api.dir), common);
     // The root: modules and the enum of all kinds.
     let mut out = header.clone();
-    out.push_str("//! Generated modules and the enum of every kind.\n\n");
-    out.push_str("pub mod common;\n");
-    for g in groups.keys() {
-        let _ = writeln!(out, "pub mod {g};");
+    if flat {
+        let _ = writeln!(
+            out,
+            "//! The {} kinds, by version, and the enum of every kind.\n",
+            api.project
+        );
+        out.push_str("pub mod common;\n");
+        let versions: BTreeSet<&String> = groups.values().flat_map(|v| v.keys()).collect();
+        for v in versions {
+            let _ = writeln!(out, "pub mod {v};");
+        }
+        out.push_str("pub mod validate;\n");
+    } else {
+        out.push_str("//! Generated modules and the enum of every kind.\n\n");
+        out.push_str("pub mod common;\n");
+        for g in groups.keys() {
+            let _ = writeln!(out, "pub mod {g};");
+        }
+        out.push_str("pub(crate) mod validate;\n");
     }
-    out.push_str("pub(crate) mod validate;\n");
     let mut variants = Vec::new();
     for k in &model.kinds {
-        let path = format!("crate::{}::{}::{}", group_mod(&k.group), k.version, k.kind);
-        variants.push((k.kind.clone(), path));
+        let path = format!("{}::{}", kind_module(model, k), k.rust);
+        variants.push((k.rust.clone(), path));
     }
     let _ = writeln!(
         out,
-        "\ncrate::istio_resource_enum! {{\n{}\n}}",
+        "\ncrate::{}! {{\n{}\n}}",
+        api.enum_macro,
         variants
             .iter()
             .map(|(k, p)| format!("{k}({p}),"))
             .collect::<Vec<_>>()
             .join("\n")
     );
-    files.insert("mod.rs".into(), out);
+    files.insert(format!("{}mod.rs", api.dir), out);
     let paths: BTreeMap<String, String> = model
         .types
         .keys()

@@ -67,7 +67,111 @@ struct Gen<'a> {
     paths: &'a BTreeMap<String, String>,
     /// Types whose `validate` does something.
     active: BTreeSet<String>,
+    /// Types with a schema default somewhere inside (see [`defaulted_types`]).
+    defaulted: BTreeSet<String>,
     tables: Tables,
+}
+
+/// The types with a field that has a schema default, directly or through a field's type.
+/// The API server fills defaults in before it evaluates CEL rules, so rules over such a
+/// value are evaluated on its JSON with the defaults filled in.
+fn defaulted_types(model: &Model) -> BTreeSet<String> {
+    let mut out: BTreeSet<String> = BTreeSet::new();
+    loop {
+        let before = out.len();
+        for (name, t) in &model.types {
+            if let Shape::Struct { fields, .. } = &t.shape
+                && fields
+                    .iter()
+                    .any(|f| f.default.is_some() || ty_mentions(&f.ty, &out))
+            {
+                out.insert(name.clone());
+            }
+        }
+        if out.len() == before {
+            return out;
+        }
+    }
+}
+
+/// The name of the function that fills in the defaults of type `name`.
+fn defaulter(name: &str) -> String {
+    format!(
+        "d_{}",
+        crate::case::field_ident(name).trim_start_matches("r#")
+    )
+}
+
+/// Code of a `fn(&mut serde_json::Value)` filling in the defaults of a value of type
+/// `ty`, when it has any.
+fn defaulter_of(ty: &Ty, defaulted: &BTreeSet<String>) -> Option<String> {
+    match ty {
+        Ty::Named(n) if defaulted.contains(n) => Some(format!("super::defaults::{}", defaulter(n))),
+        Ty::List(inner) | Ty::Map(inner) => match inner.as_ref() {
+            Ty::Named(n) if defaulted.contains(n) => Some(format!(
+                "|j: &mut serde_json::Value| crate::validate::defaults_each(j, super::defaults::{})",
+                defaulter(n)
+            )),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `defaults.rs`: one function per type with defaults.
+fn emit_defaults(model: &Model, defaulted: &BTreeSet<String>, header: &str) -> Result<String> {
+    let mut out = header.to_string();
+    out.push_str(
+        "//! The schemas' defaults, filled into a value's JSON before CEL rules are evaluated\n\
+         //! on it (as the API server does). A type's function is called from its parents' and\n\
+         //! from the rules over its values; types without rules of their own may need only\n\
+         //! the former.\n\n\
+         #![allow(dead_code)]\n\n",
+    );
+    for name in defaulted {
+        let Shape::Struct { fields, .. } = &model.types[name].shape else {
+            continue;
+        };
+        let mut body = String::new();
+        for f in fields {
+            if let Some(d) = &f.default {
+                let json = serde_json::to_string(d)?;
+                let _ = writeln!(
+                    body,
+                    "crate::validate::default_field(m, {:?}, {json:?});",
+                    f.wire
+                );
+            }
+            let inner = match &f.ty {
+                Ty::Named(n) if defaulted.contains(n) => Some((false, n)),
+                Ty::List(t) | Ty::Map(t) => match t.as_ref() {
+                    Ty::Named(n) if defaulted.contains(n) => Some((true, n)),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some((many, n)) = inner {
+                let call = if many {
+                    format!("crate::validate::defaults_each(x, {})", defaulter(n))
+                } else {
+                    format!("{}(x)", defaulter(n))
+                };
+                let _ = writeln!(
+                    body,
+                    "if let Some(x) = m.get_mut({:?}) {{ {call}; }}",
+                    f.wire
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "/// Fills in the defaults of a `{name}`.\n\
+             pub(crate) fn {}(v: &mut serde_json::Value) {{\n\
+             let Some(m) = v.as_object_mut() else {{ return; }};\n{body}}}\n",
+            defaulter(name)
+        );
+    }
+    Ok(out)
 }
 
 fn ty_mentions(ty: &Ty, active: &BTreeSet<String>) -> bool {
@@ -115,7 +219,13 @@ impl Gen<'_> {
     fn own(&mut self, x: &str, ty: &Ty, c: &Checks, at: &str) -> Result<String> {
         let mut out = String::new();
         let numeric = matches!(ty, Ty::I32 | Ty::U32 | Ty::I64 | Ty::U64 | Ty::F64);
-        let stringy = matches!(ty, Ty::Str);
+        let stringy = matches!(ty, Ty::Str | Ty::Duration);
+        // A duration is checked on the text it was read from (GEP-2257's pattern).
+        let text = if matches!(ty, Ty::Duration) {
+            format!("&{x}.to_string()")
+        } else {
+            x.to_string()
+        };
         let sized = matches!(ty, Ty::List(_) | Ty::Map(_) | Ty::Object);
         let need = |ok: bool, what: &str| -> Result<()> {
             if ok {
@@ -151,20 +261,20 @@ impl Gen<'_> {
         }
         if let Some(n) = c.min_length {
             need(stringy, "minLength")?;
-            let _ = writeln!(out, "v.min_length({x}, {n});");
+            let _ = writeln!(out, "v.min_length({text}, {n});");
         }
         if let Some(n) = c.max_length {
             need(stringy, "maxLength")?;
-            let _ = writeln!(out, "v.max_length({x}, {n});");
+            let _ = writeln!(out, "v.max_length({text}, {n});");
         }
         if let Some(p) = &c.pattern {
             need(stringy, "pattern")?;
             let i = self.pattern(p, at)?;
-            let _ = writeln!(out, "v.pattern({x}, &super::PATTERNS[{i}]);");
+            let _ = writeln!(out, "v.pattern({text}, &super::PATTERNS[{i}]);");
         }
         if let Some(f) = &c.format {
             need(stringy, "format")?;
-            let _ = writeln!(out, "v.format({x}, {f:?});");
+            let _ = writeln!(out, "v.format({text}, {f:?});");
         }
         for (key, val, what) in [
             ("min_items", c.min_items, "minItems"),
@@ -192,7 +302,14 @@ impl Gen<'_> {
         let _ = sized;
         for r in &c.rules {
             let id = self.tables.rule(r)?;
-            let _ = writeln!(out, "v.cel(&super::RULES[{id}], {x});");
+            match defaulter_of(ty, &self.defaulted) {
+                Some(f) => {
+                    let _ = writeln!(out, "v.cel_defaulted(&super::RULES[{id}], {x}, {f});");
+                }
+                None => {
+                    let _ = writeln!(out, "v.cel(&super::RULES[{id}], {x});");
+                }
+            }
         }
         Ok(out)
     }
@@ -259,7 +376,17 @@ impl Gen<'_> {
                     }
                     for r in &t.checks.rules {
                         let id = self.tables.rule(r)?;
-                        let _ = writeln!(body, "v.cel(&super::RULES[{id}], self);");
+                        match defaulter_of(&Ty::Named(t.rust.clone()), &self.defaulted) {
+                            Some(f) => {
+                                let _ = writeln!(
+                                    body,
+                                    "v.cel_defaulted(&super::RULES[{id}], self, {f});"
+                                );
+                            }
+                            None => {
+                                let _ = writeln!(body, "v.cel(&super::RULES[{id}], self);");
+                            }
+                        }
                     }
                     for f in fields {
                         let fat = format!("{at}.{}", f.wire);
@@ -505,9 +632,11 @@ pub fn emit(
     header: &str,
     files: &mut BTreeMap<String, String>,
 ) -> Result<()> {
+    let defaulted = defaulted_types(model);
     let mut g = Gen {
         paths,
         active: active_types(model),
+        defaulted: defaulted.clone(),
         tables: Tables::default(),
     };
     // impls.rs
@@ -526,7 +655,7 @@ pub fn emit(
             "impl crate::validate::Validate for {} {{\n\
              fn validate(&self, v: &mut crate::validate::Validator) {{\n\
              v.field(\"spec\", |v| crate::validate::Validate::validate(&self.spec, v));\n}}\n}}\n",
-            kind_path(k)
+            kind_path(model, k)
         );
     }
     let arms: Vec<String> = model
@@ -535,15 +664,17 @@ pub fn emit(
         .map(|k| {
             format!(
                 "Self::{}(r) => crate::validate::Validate::validate(&**r, v),",
-                k.kind
+                k.rust
             )
         })
         .collect();
     let _ = writeln!(
         impls,
-        "impl crate::validate::Validate for crate::IstioResource {{\n\
+        "impl crate::validate::Validate for {}::{} {{\n\
          fn validate(&self, v: &mut crate::validate::Validator) {{\n\
          match self {{ {} }}\n}}\n}}",
+        model.api.root,
+        model.api.resource_enum,
         arms.join("\n")
     );
     // Places, for every kind.
@@ -592,9 +723,12 @@ pub fn emit(
     m.push_str(
         "//! Tables behind `crate::validate`: every CEL rule of the CRDs, the places where\n\
          //! rules sit, and the schema's regular expressions.\n\n\
-         mod impls;\nmod rules;\n\n\
-         use crate::validate::{CelRule, Pattern, RuleCheck, RulePlace};\n\n",
+         mod impls;\nmod rules;\n",
     );
+    if !defaulted.is_empty() {
+        m.push_str("mod defaults;\n");
+    }
+    m.push_str("\nuse crate::validate::{CelRule, Pattern, RuleCheck, RulePlace};\n\n");
     let _ = writeln!(
         m,
         "/// Every distinct CEL rule (rule text and message) of the emitted CRD versions.\n\
@@ -641,19 +775,21 @@ pub fn emit(
         let _ = writeln!(m, "Pattern::new({p:?}),");
     }
     m.push_str("];\n");
-    files.insert("validate/mod.rs".into(), m);
-    files.insert("validate/rules.rs".into(), rules);
-    files.insert("validate/impls.rs".into(), impls);
+    let dir = model.api.dir;
+    files.insert(format!("{dir}validate/mod.rs"), m);
+    files.insert(format!("{dir}validate/rules.rs"), rules);
+    files.insert(format!("{dir}validate/impls.rs"), impls);
+    if !defaulted.is_empty() {
+        files.insert(
+            format!("{dir}validate/defaults.rs"),
+            emit_defaults(model, &defaulted, header)?,
+        );
+    }
     Ok(())
 }
 
-fn kind_path(k: &Kind) -> String {
-    format!(
-        "crate::{}::{}::{}",
-        k.group.split('.').next().unwrap_or(&k.group),
-        k.version,
-        k.kind
-    )
+fn kind_path(model: &Model, k: &Kind) -> String {
+    format!("{}::{}", crate::emit::kind_module(model, k), k.rust)
 }
 
 #[cfg(test)]
@@ -696,7 +832,9 @@ mod tests {
 
     #[test]
     fn unknown_schema_keywords_and_rule_keys_stop_the_generator() {
-        assert!(checks_of(&json!({"type": "string", "default": "x"}), "here").is_err());
+        assert!(checks_of(&json!({"type": "string", "uniqueItems": true}), "here").is_err());
+        // A default is filled in before CEL rules run (see `defaults.rs`), not a check.
+        assert!(checks_of(&json!({"type": "string", "default": "x"}), "here").is_ok());
         assert!(checks_of(&json!({"type": "string", "format": "email"}), "here").is_err());
         assert!(
             checks_of(

@@ -1,12 +1,16 @@
-//! The generator behind `istio-types`: reads Istio's CRD file and writes the Rust types
-//! under `istio-types/src/generated/`. Not published; run it with `cargo xtask generate`.
+//! The generator behind `istio-types`: reads Istio's CRD file and the Kubernetes
+//! Gateway API's, and writes the Rust types under `istio-types/src/generated/` (the
+//! Gateway API's under `generated/gateway_api/`). Not published; run it with
+//! `cargo xtask generate`.
 
+mod api;
 mod case;
 mod cel;
 mod emit;
 mod emit_validate;
 mod model;
 mod names;
+mod names_gateway;
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -53,8 +57,17 @@ fn crds_commit(readme: &str) -> String {
 /// # Errors
 /// When the CRDs hold something the generator does not handle, or rustfmt fails.
 pub fn generate_from(crds_yaml: &str, readme: &str) -> Result<BTreeMap<String, String>> {
-    let model = model::Model::from_crds(crds_yaml)?;
-    let stamp = format!("crds.yaml@{}", crds_commit(readme));
+    generate_api(&api::ISTIO, crds_yaml, readme)
+}
+
+/// Generates the files of one API from its CRD text.
+fn generate_api(
+    api: &'static api::Api,
+    crds_yaml: &str,
+    readme: &str,
+) -> Result<BTreeMap<String, String>> {
+    let model = model::Model::from_crds(crds_yaml, api)?;
+    let stamp = format!("{}@{}", api.input, crds_commit(readme));
     let files = emit::emit(&model, &stamp)?;
     files
         .into_iter()
@@ -71,10 +84,18 @@ pub fn generate_from(crds_yaml: &str, readme: &str) -> Result<BTreeMap<String, S
 /// When the input is missing or cannot be generated from.
 pub fn generate() -> Result<BTreeMap<String, String>> {
     let dir = shared_istio_dir();
-    let crds = std::fs::read_to_string(dir.join("crds.yaml"))
-        .with_context(|| format!("reading {}", dir.join("crds.yaml").display()))?;
     let readme = std::fs::read_to_string(dir.join("README.md")).unwrap_or_default();
-    generate_from(&crds, &readme)
+    let mut files = BTreeMap::new();
+    for api in [&api::ISTIO, &api::GATEWAY_API] {
+        let path = dir.join(api.input);
+        let crds = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        files.extend(
+            generate_api(api, &crds, &readme)
+                .with_context(|| format!("generating {}", api.input))?,
+        );
+    }
+    Ok(files)
 }
 
 fn rustfmt(src: &str) -> Result<String> {

@@ -1,5 +1,6 @@
 //! `cargo xtask generate [--check]`: regenerate `istio-types/src/generated/` from
-//! `../shared/istio/crds.yaml`, or check that it is up to date.
+//! `../shared/istio/crds.yaml` (Istio) and `../shared/istio/gateway-api-crds.yaml` (the
+//! Kubernetes Gateway API, into `generated/gateway_api/`), or check that it is up to date.
 
 use anyhow::{Result, bail};
 

@@ -5,15 +5,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
 
+use crate::api::Api;
 use crate::case::{c_case, field_ident, pascal_from_wire};
-use crate::names::{EXTRA_DURATIONS, FIELD_RENAMES, ONE_OFS, TYPE_NAMES};
 
 /// One Istio kind, at the version the generated type emits.
 #[derive(Debug)]
 pub struct Kind {
     pub group: String,
     pub kind: String,
+    /// The kind's Rust name (`HTTPRoute` is `HttpRoute`).
+    pub rust: String,
     pub plural: String,
+    /// Whether objects of the kind live in a namespace.
+    pub namespaced: bool,
     /// The version written on output.
     pub version: String,
     /// Every served version, accepted on input.
@@ -51,6 +55,9 @@ pub struct Field {
     /// The schema's constraints on the value (those of a named type live on its
     /// [`TypeDef`]).
     pub checks: ValueChecks,
+    /// The value the API server fills in when the field is absent (that of a named type
+    /// lives on its [`TypeDef`]).
+    pub default: Option<Value>,
 }
 
 #[derive(Debug)]
@@ -143,6 +150,9 @@ const KNOWN_KEYWORDS: &[&str] = &[
     "x-kubernetes-list-type",
     "x-kubernetes-list-map-keys",
     "x-kubernetes-map-type",
+    // The API server fills a default in before validating; the types keep "absent" as
+    // absent (so what was written is what is written back).
+    "default",
 ];
 
 /// Formats that need no check on a typed value: the Rust type already guarantees them.
@@ -304,8 +314,10 @@ pub struct TypeDef {
     pub checks: Checks,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Model {
+    /// The API being generated.
+    pub api: &'static Api,
     pub kinds: Vec<Kind>,
     pub types: BTreeMap<String, TypeDef>,
     /// Schema hash -> tabled proto name, for hashes with exactly one tabled name.
@@ -405,7 +417,13 @@ fn one_of_members(schema: &Value) -> Vec<Vec<String>> {
     groups
 }
 
-fn is_duration(wire: &str, schema: &Value) -> bool {
+/// GEP-2257's duration syntax, as the Gateway API's schemas write it.
+const GEP_2257_PATTERN: &str = "^([0-9]{1,5}(h|m|s|ms)){1,4}$";
+
+fn is_duration(api: &Api, wire: &str, schema: &Value) -> bool {
+    if schema.get("pattern").and_then(Value::as_str) == Some(GEP_2257_PATTERN) {
+        return true;
+    }
     let has_rule = schema
         .get("x-kubernetes-validations")
         .and_then(Value::as_array)
@@ -416,14 +434,20 @@ fn is_duration(wire: &str, schema: &Value) -> bool {
                 .and_then(Value::as_str)
                 .is_some_and(|s| s.contains("duration(self)"))
         });
-    has_rule || EXTRA_DURATIONS.contains(&wire)
+    has_rule || api.extra_durations.contains(&wire)
 }
 
 impl Model {
-    pub fn from_crds(crds_yaml: &str) -> Result<Self> {
-        let docs: Vec<Value> =
-            serde_saphyr::from_multiple(crds_yaml).context("crds.yaml is not valid YAML")?;
-        let mut model = Model::default();
+    pub fn from_crds(crds_yaml: &str, api: &'static Api) -> Result<Self> {
+        let docs: Vec<Value> = serde_saphyr::from_multiple(crds_yaml)
+            .with_context(|| format!("{} is not valid YAML", api.input))?;
+        let mut model = Model {
+            api,
+            kinds: Vec::new(),
+            types: BTreeMap::new(),
+            tabled_by_hash: BTreeMap::new(),
+            tabled_hashes_multi: BTreeSet::new(),
+        };
         let mut crds = Vec::new();
         for doc in docs.into_iter().filter(|d| !d.is_null()) {
             if doc.get("kind").and_then(Value::as_str) != Some("CustomResourceDefinition") {
@@ -445,6 +469,10 @@ impl Model {
         for crd in &crds {
             let group = str_at(crd, &["spec", "group"])?;
             let kind = str_at(crd, &["spec", "names", "kind"])?;
+            if api.skipped_kinds.iter().any(|(k, _)| *k == kind) {
+                continue;
+            }
+            let namespaced = crd["spec"]["scope"].as_str() != Some("Cluster");
             let plural = str_at(crd, &["spec", "names", "plural"])?;
             let versions = crd["spec"]["versions"]
                 .as_array()
@@ -461,6 +489,9 @@ impl Model {
                 .ok_or_else(|| anyhow!("{kind}: no served version"))?;
             let schema = &emitted["schema"]["openAPIV3Schema"];
             for other in &served {
+                if api.versions_may_differ.contains(&kind.as_str()) {
+                    continue;
+                }
                 if schema_hash(&other["schema"]["openAPIV3Schema"]) != schema_hash(schema) {
                     bail!(
                         "{kind}: served version {} has a different schema from {}; \
@@ -482,21 +513,24 @@ impl Model {
                 .filter_map(|v| v["name"].as_str().map(String::from))
                 .collect();
             served_names.sort();
+            let rust = c_case(&kind);
             model.kinds.push(Kind {
                 group: group.clone(),
                 kind: kind.clone(),
+                rust: rust.clone(),
                 plural,
+                namespaced,
                 version: emitted["name"].as_str().unwrap_or_default().to_string(),
                 served: served_names,
                 spec_required,
-                spec_type: format!("{kind}Spec"),
+                spec_type: format!("{rust}Spec"),
             });
             specs.push((group, kind, spec));
         }
         // Pass 1: the hash of every tabled location, so identical schemas elsewhere share
         // the name.
         let mut by_hash: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for (path, proto) in TYPE_NAMES {
+        for (path, proto) in api.type_names {
             let (kind, p) = path.split_once(':').expect("table paths are Kind:path");
             let Some((_, _, spec)) = specs.iter().find(|(_, k, _)| k == kind) else {
                 bail!("naming table: no kind {kind} (entry {path})");
@@ -512,7 +546,7 @@ impl Model {
             by_hash
                 .entry(schema_hash(spec))
                 .or_default()
-                .insert(format!("{kind}Spec"));
+                .insert(format!("{}Spec", c_case(kind)));
         }
         for (h, names) in by_hash {
             if names.len() == 1 {
@@ -529,7 +563,7 @@ impl Model {
                 group: group.clone(),
                 kind: kind.clone(),
             };
-            model.named(&cx, spec, "", Some(format!("{kind}Spec")), "")?;
+            model.named(&cx, spec, "", Some(format!("{}Spec", c_case(kind))), "")?;
         }
         Ok(model)
     }
@@ -547,10 +581,10 @@ impl Model {
         let table_key = format!("{}:{}", cx.kind, path);
         let (proto, rust) = if let Some(spec_name) = forced {
             (Some(cx.kind.clone()), spec_name)
-        } else if let Some((_, p)) = TYPE_NAMES.iter().find(|(k, _)| *k == table_key) {
+        } else if let Some((_, p)) = self.api.type_names.iter().find(|(k, _)| *k == table_key) {
             (Some(p.to_string()), c_case(p))
         } else if let Some(p) = self.tabled_by_hash.get(&hash) {
-            if let Some(k) = self.kinds.iter().find(|k| format!("{}Spec", k.kind) == *p) {
+            if let Some(k) = self.kinds.iter().find(|k| format!("{}Spec", k.rust) == *p) {
                 (Some(k.kind.clone()), p.clone())
             } else {
                 (Some(p.clone()), c_case(p))
@@ -581,7 +615,16 @@ impl Model {
                 let v = v
                     .as_str()
                     .ok_or_else(|| anyhow!("{table_key}: non-string enum value"))?;
-                let r = pascal_from_wire(v);
+                let r = if v == "*" {
+                    "Wildcard".to_string()
+                } else {
+                    pascal_from_wire(v)
+                };
+                if !r.starts_with(|c: char| c.is_ascii_alphabetic())
+                    || !r.chars().all(|c| c.is_ascii_alphanumeric())
+                {
+                    bail!("{table_key}: enum value {v:?} has no Rust name");
+                }
                 if !seen.insert(r.clone()) {
                     bail!("{table_key}: enum values collide as Rust variant {r}");
                 }
@@ -646,7 +689,9 @@ impl Model {
         let all_in_one_group =
             groups.len() == 1 && wires.iter().all(|w| groups[0].iter().any(|m| m == *w));
         if all_in_one_group {
-            let spec = ONE_OFS
+            let spec = self
+                .api
+                .one_ofs
                 .iter()
                 .find(|(m, keys, ..)| *m == proto && same_set(keys, &groups[0]))
                 .ok_or_else(|| {
@@ -684,7 +729,9 @@ impl Model {
                     continue;
                 }
                 placed.insert(g[0].clone());
-                let spec = ONE_OFS
+                let spec = self
+                    .api
+                    .one_ofs
                     .iter()
                     .find(|(m, keys, ..)| *m == proto && same_set(keys, g))
                     .ok_or_else(|| {
@@ -730,7 +777,9 @@ impl Model {
                 continue;
             }
             let (ty, checks) = fields_of(w, self)?;
-            let rename = FIELD_RENAMES
+            let rename = self
+                .api
+                .field_renames
                 .iter()
                 .find(|(m, wire, _)| *m == proto && wire == w)
                 .map(|(_, _, r)| r.to_string());
@@ -740,6 +789,7 @@ impl Model {
                 ty,
                 required: required.contains(w.as_str()),
                 checks,
+                default: props[w.as_str()].get("default").cloned(),
             });
         }
         let mut seen = BTreeSet::new();
@@ -791,7 +841,7 @@ impl Model {
             Some("string") if schema.get("enum").is_some() => {
                 Ty::Named(self.named(cx, schema, path, None, fallback)?)
             }
-            Some("string") if is_duration(wire, schema) => Ty::Duration,
+            Some("string") if is_duration(self.api, wire, schema) => Ty::Duration,
             Some("string") => Ty::Str,
             Some("boolean") => Ty::Bool,
             Some("number") => Ty::F64,

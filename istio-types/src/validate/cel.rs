@@ -667,10 +667,95 @@ pub(crate) fn exists_one<'a>(range: &Val<'a>, p: impl Fn(Val<'a>) -> Res<'a>) ->
     Ok(Val::Bool(n == 1))
 }
 
+/// `range.filter(x, p)`: the elements for which `p` holds; errors propagate.
+pub(crate) fn filter<'a>(range: &Val<'a>, p: impl Fn(Val<'a>) -> Res<'a>) -> Res<'a> {
+    let mut out = Vec::new();
+    for x in range.range()? {
+        if predicate(p(x.clone()))? {
+            out.push(x);
+        }
+    }
+    Ok(Val::List(out))
+}
+
+/// `s.split(sep)` (strings extension).
+pub(crate) fn split<'a>(s: &Val<'a>, sep: &Val<'a>) -> Res<'a> {
+    let (x, y) = strings("split", s, sep)?;
+    Ok(Val::List(
+        x.split(y)
+            .map(|p| Val::Str(Cow::Owned(p.to_string())))
+            .collect(),
+    ))
+}
+
+/// `isIP(s)` (Kubernetes' IP library): an IPv4 or IPv6 address, without a zone.
+pub(crate) fn is_ip<'a>(s: &Val<'a>) -> Res<'a> {
+    match s.as_str() {
+        Some(x) => Ok(Val::Bool(x.parse::<std::net::IpAddr>().is_ok())),
+        None => no_overload("isIP", s, None),
+    }
+}
+
+/// `format.<name>().validate(s)` (Kubernetes' format library): null when `s` has the
+/// format, else the list of what is wrong.
+pub(crate) fn format_validate<'a>(name: &str, s: &Val<'a>) -> Res<'a> {
+    let Some(x) = s.as_str() else {
+        return no_overload("validate", s, None);
+    };
+    let problem = match name {
+        "dns1123Label" => dns1123_label_problem(x),
+        other => return err(format!("unknown format {other}")),
+    };
+    Ok(problem.map_or(Val::Null, |p| Val::List(vec![Val::Str(Cow::Owned(p))])))
+}
+
+/// Kubernetes' `IsDNS1123Label`.
+fn dns1123_label_problem(x: &str) -> Option<String> {
+    let ok_chars = x
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let ends_ok =
+        x.bytes().next().is_some_and(|b| b != b'-') && x.bytes().last().is_some_and(|b| b != b'-');
+    if x.len() > 63 {
+        Some("must be no more than 63 characters".into())
+    } else if !ok_chars || !ends_ok {
+        Some(
+            "a lowercase RFC 1123 label must consist of lower case alphanumeric characters \
+             or '-', and must start and end with an alphanumeric character"
+                .into(),
+        )
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn gateway_api_functions() {
+        let l = Val::str("a/b");
+        assert!(matches!(ok(split(&l, &Val::str("/"))), Val::List(v) if v.len() == 2));
+        assert!(matches!(ok(is_ip(&Val::str("10.0.0.1"))), Val::Bool(true)));
+        assert!(matches!(ok(is_ip(&Val::str("::1"))), Val::Bool(true)));
+        assert!(matches!(
+            ok(is_ip(&Val::str("example.com"))),
+            Val::Bool(false)
+        ));
+        assert!(matches!(
+            ok(format_validate("dns1123Label", &Val::str("http"))),
+            Val::Null
+        ));
+        assert!(matches!(
+            ok(format_validate("dns1123Label", &Val::str("Http"))),
+            Val::List(_)
+        ));
+        let list = json!([1, 2, 3]);
+        let f = ok(filter(&Val::json(&list), |x| gt(&x, &Val::Int(1))));
+        assert!(matches!(f, Val::List(v) if v.len() == 2));
+    }
 
     fn ok(r: Res<'_>) -> Val<'_> {
         r.unwrap_or_else(|e| panic!("{e}"))

@@ -526,11 +526,25 @@ impl Validator {
 
     /// Evaluates `rule` with `self` bound to the JSON form of `value`.
     pub(crate) fn cel<T: Serialize + ?Sized>(&mut self, rule: &'static CelRule, value: &T) {
+        self.cel_defaulted(rule, value, |_| {});
+    }
+
+    /// Evaluates `rule` on `value` with the schema's defaults filled in by `defaults`
+    /// first, as the API server does before it evaluates CEL rules.
+    pub(crate) fn cel_defaulted<T: Serialize + ?Sized>(
+        &mut self,
+        rule: &'static CelRule,
+        value: &T,
+        defaults: impl Fn(&mut Value),
+    ) {
         let RuleCheck::Translated(generated) = rule.check else {
             self.stats.rules_skipped += 1;
             return;
         };
-        let json = match serde_json::to_value(value) {
+        let json = match serde_json::to_value(value).map(|mut j| {
+            defaults(&mut j);
+            j
+        }) {
             Ok(j) => j,
             Err(e) => {
                 self.report(ViolationKind::RuleError {
@@ -551,6 +565,25 @@ impl Validator {
             Ok(false) => self.report(ViolationKind::Rule { rule }),
             Err(e) => self.report(ViolationKind::RuleError { rule, error: e.0 }),
         }
+    }
+}
+
+/// Sets `key` to the JSON `default` when the object has no such key (generated
+/// defaulting code calls it).
+pub(crate) fn default_field(m: &mut serde_json::Map<String, Value>, key: &str, default: &str) {
+    if !m.contains_key(key)
+        && let Ok(v) = serde_json::from_str(default)
+    {
+        m.insert(key.to_string(), v);
+    }
+}
+
+/// Applies `f` to every item of a list, or every value of a map.
+pub(crate) fn defaults_each(v: &mut Value, f: fn(&mut Value)) {
+    match v {
+        Value::Array(items) => items.iter_mut().for_each(f),
+        Value::Object(m) => m.values_mut().for_each(f),
+        _ => {}
     }
 }
 

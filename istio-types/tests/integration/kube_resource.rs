@@ -63,3 +63,51 @@ fn every_kind_is_a_kube_resource_matching_its_crd() {
     let vs = VirtualService::new("shop", "reviews", Default::default());
     assert_eq!(vs.meta().name.as_deref(), Some("reviews"));
 }
+
+/// The Gateway API kinds: group `gateway.networking.k8s.io` (or the experimental
+/// `gateway.networking.x-k8s.io`), the emitted version, the CRD's plural, and
+/// `GatewayClass` cluster-scoped.
+#[test]
+fn gateway_api_kinds_are_kube_resources_matching_their_crds() {
+    use istio_types::gateway_api::v1::{
+        BackendTlsPolicy, Gateway as K8sGateway, GatewayClass, GrpcRoute, HttpRoute,
+        ReferenceGrant, TcpRoute, TlsRoute,
+    };
+    use istio_types::gateway_api::v1alpha1::XBackendTrafficPolicy;
+    assert_eq!(
+        facts::<HttpRoute>(),
+        (
+            "gateway.networking.k8s.io".into(),
+            "v1".into(),
+            "HTTPRoute".into(),
+            "httproutes".into(),
+            "/apis/gateway.networking.k8s.io/v1/namespaces/shop/httproutes".into()
+        )
+    );
+    for (kind, plural) in [
+        (facts::<K8sGateway>(), "gateways"),
+        (facts::<GrpcRoute>(), "grpcroutes"),
+        (facts::<TcpRoute>(), "tcproutes"),
+        (facts::<TlsRoute>(), "tlsroutes"),
+        (facts::<ReferenceGrant>(), "referencegrants"),
+        (facts::<BackendTlsPolicy>(), "backendtlspolicies"),
+    ] {
+        assert_eq!(kind.3, plural);
+        assert_eq!(kind.0, "gateway.networking.k8s.io");
+    }
+    assert_eq!(facts::<BackendTlsPolicy>().2, "BackendTLSPolicy");
+    assert_eq!(
+        facts::<XBackendTrafficPolicy>().0,
+        "gateway.networking.x-k8s.io"
+    );
+    // Cluster-scoped: no namespace in the path.
+    assert_eq!(
+        GatewayClass::url_path(&(), None),
+        "/apis/gateway.networking.k8s.io/v1/gatewayclasses"
+    );
+    fn same<T>(_: std::marker::PhantomData<T>, _: std::marker::PhantomData<T>) {}
+    same(
+        std::marker::PhantomData::<<GatewayClass as Resource>::Scope>,
+        std::marker::PhantomData::<kube_core::ClusterResourceScope>,
+    );
+}

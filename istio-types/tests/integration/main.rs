@@ -2,6 +2,7 @@
 
 mod cel_rules;
 mod fidelity;
+mod gateway_api;
 #[cfg(feature = "kube")]
 mod kube_resource;
 mod strict;

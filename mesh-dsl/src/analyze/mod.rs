@@ -542,6 +542,11 @@ pub fn analyzer(name: &str) -> Option<&'static AnalyzerInfo> {
 pub fn analyze(resources: &Resources, options: &AnalyzeOptions) -> Diagnostics {
     let mut extra = index::default_resources(resources, options);
     extra.extend(options.assumed.iter().cloned());
+    // The analyzers read Gateway API objects as JSON.
+    extra.extend(resources.iter().filter_map(|r| match r {
+        Resource::GatewayApi(g) => Some(Resource::Other(serde_json::to_value(g).ok()?)),
+        _ => None,
+    }));
     let assumed: HashSet<ResourceRef> = options.assumed.iter().map(Resource::reference).collect();
     let idx = Index::build(resources, &extra, options);
     let mut out = Vec::new();

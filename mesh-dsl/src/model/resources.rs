@@ -4,8 +4,8 @@
 
 use std::cmp::Ordering;
 
-use istio_types::IstioResource;
 use istio_types::document::{Document, SourceDocument};
+use istio_types::{GatewayApiResource, IstioResource};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Service, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -28,6 +28,8 @@ pub enum Resource {
     Deployment(Box<Deployment>),
     /// An Istio resource.
     Istio(IstioResource),
+    /// A Kubernetes Gateway API resource (HTTPRoute, Gateway, ...).
+    GatewayApi(GatewayApiResource),
     /// Any other object, as JSON (a Pod, a ConfigMap, another project's CRD...).
     Other(Value),
 }
@@ -49,6 +51,7 @@ impl Resource {
             Self::Service(_) => "Service",
             Self::Deployment(_) => "Deployment",
             Self::Istio(r) => r.kind(),
+            Self::GatewayApi(r) => r.kind(),
             Self::Other(v) => v.get("kind").and_then(Value::as_str).unwrap_or(""),
         }
     }
@@ -59,6 +62,7 @@ impl Resource {
             Self::Namespace(_) | Self::ServiceAccount(_) | Self::Service(_) => "v1",
             Self::Deployment(_) => "apps/v1",
             Self::Istio(r) => r.api_version(),
+            Self::GatewayApi(r) => r.api_version(),
             Self::Other(v) => v.get("apiVersion").and_then(Value::as_str).unwrap_or(""),
         }
     }
@@ -71,6 +75,7 @@ impl Resource {
             Self::Service(r) => &r.metadata,
             Self::Deployment(r) => &r.metadata,
             Self::Istio(r) => r.metadata(),
+            Self::GatewayApi(r) => r.metadata(),
             Self::Other(_) => return None,
         })
     }
@@ -83,6 +88,7 @@ impl Resource {
             Self::Service(r) => &mut r.metadata,
             Self::Deployment(r) => &mut r.metadata,
             Self::Istio(r) => r.metadata_mut(),
+            Self::GatewayApi(r) => r.metadata_mut(),
             Self::Other(_) => return None,
         })
     }
@@ -119,7 +125,7 @@ impl Resource {
             Self::ServiceAccount(_) => 1,
             Self::Service(_) => 2,
             Self::Deployment(_) => 3,
-            Self::Istio(_) => 4,
+            Self::Istio(_) | Self::GatewayApi(_) => 4,
             Self::Other(_) => 5,
         }
     }
@@ -136,6 +142,7 @@ impl Resource {
     pub fn from_document(doc: Document) -> Self {
         match doc {
             Document::Istio(r) => Self::Istio(r),
+            Document::GatewayApi(r) => Self::GatewayApi(r),
             Document::Other(v) => Self::from_json(v),
         }
     }
@@ -167,6 +174,7 @@ impl Serialize for Resource {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::Istio(r) => r.serialize(s),
+            Self::GatewayApi(r) => r.serialize(s),
             Self::Other(v) => istio_types::document::Document::Other(v.clone()).serialize(s),
             // k8s-openapi writes apiVersion, kind, metadata, then the rest in name order:
             // the same layout `Document::Other` gives JSON objects.
@@ -181,6 +189,12 @@ impl Serialize for Resource {
 impl From<IstioResource> for Resource {
     fn from(r: IstioResource) -> Self {
         Self::Istio(r)
+    }
+}
+
+impl From<GatewayApiResource> for Resource {
+    fn from(r: GatewayApiResource) -> Self {
+        Self::GatewayApi(r)
     }
 }
 

@@ -146,9 +146,24 @@ fn check_resource(r: &Resource, options: &ValidateOptions, report: &mut Report) 
     let reference = r.reference();
     let mut out = Out::new(reference.clone());
     kubernetes::check(r, &mut out);
+    // Gateway API resources: their CRDs' schema and CEL rules (no Istio webhook checks).
+    if let Resource::GatewayApi(gr) = r {
+        let mut v = Validator::with_engine(options.cel_engine);
+        gr.validate(&mut v);
+        schema_findings(v, &reference, report);
+    }
     if let Resource::Istio(ir) = r {
         let mut v = Validator::with_engine(options.cel_engine);
         ir.validate(&mut v);
+        schema_findings(v, &reference, report);
+        istio(ir, &mut out);
+    }
+    report.diagnostics.extend(out.diags);
+}
+
+/// Reports what the schema and CEL checks found, as [`SCHEMA_CODE`] errors.
+fn schema_findings(v: Validator, reference: &ResourceRef, report: &mut Report) {
+    {
         let (violations, stats) = v.finish();
         report.rules_evaluated += stats.rules_evaluated;
         report.rules_skipped += stats.rules_skipped;
@@ -161,9 +176,7 @@ fn check_resource(r: &Resource, options: &ValidateOptions, report: &mut Report) 
             }
             report.diagnostics.push(d);
         }
-        istio(ir, &mut out);
     }
-    report.diagnostics.extend(out.diags);
 }
 
 fn istio(r: &IstioResource, out: &mut Out) {

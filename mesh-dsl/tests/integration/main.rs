@@ -8,6 +8,7 @@ mod apply_safety;
 mod compile;
 mod dsl_bookinfo_features;
 mod features;
+mod gateway_api;
 #[cfg(feature = "simulate")]
 mod simulate;
 #[cfg(feature = "simulate")]

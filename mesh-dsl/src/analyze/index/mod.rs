@@ -269,6 +269,11 @@ impl<'a> Index<'a> {
         let default_ns = opts.default_namespace.as_str();
         let mut deployments = Vec::new();
         for r in resources.iter().chain(extra) {
+            // Typed Gateway API resources are indexed through their JSON copies in
+            // `extra` (see `analyze`), as the analyzers read them.
+            if matches!(r, Resource::GatewayApi(_)) {
+                continue;
+            }
             let ns = r.namespace().unwrap_or(default_ns);
             if is_ignored_ns(ns) || (r.kind() == "Namespace" && is_ignored_ns(r.name())) {
                 continue;
@@ -281,7 +286,7 @@ impl<'a> Index<'a> {
                 Resource::Namespace(n) => idx.add_namespace(r, labels_typed(&n.metadata.labels)),
                 Resource::Service(s) => idx.add_service(r, s, ns, name),
                 Resource::Deployment(d) => deployments.push(deployment_workload(r, d, ns, name)),
-                Resource::ServiceAccount(_) => {}
+                Resource::ServiceAccount(_) | Resource::GatewayApi(_) => {}
                 Resource::Other(v) => idx.add_other(r, v, ns, name, &mut deployments),
             }
         }
