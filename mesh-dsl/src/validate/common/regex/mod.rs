@@ -65,7 +65,7 @@ impl std::fmt::Display for Refusal {
 }
 
 /// Parses a regex with Go's rules and checks Istio's and Envoy's limits.
-pub(crate) fn parse_re2(re: &str) -> Result<Node, Refusal> {
+pub(crate) fn parse_re2(re: &str) -> Result<ast::Node, Refusal> {
     if re.len() > MAX_LEN {
         return Err(Refusal::TooLong);
     }
