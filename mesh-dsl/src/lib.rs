@@ -25,6 +25,8 @@
 //!   webhook, Kubernetes' rules); [`analyze`] checks them together (`istioctl analyze`).
 //! - [`simulate`]: where a request goes, offline, from any [`Resources`].
 //! - `apply` (feature `apply`): server-side apply, dry run, diff, prune, wait.
+//! - `rollout` (feature `rollout`): walks the canary stages, promoting or rolling back on
+//!   Prometheus metrics.
 //! - `cli` (feature `cli`): turns a `fn() -> Mesh` into a deploy program.
 //!
 //! Everything after `compile` reads the model, never the builders, so it works the same on
@@ -48,6 +50,9 @@ pub mod deploy;
 mod dsl;
 pub mod istio;
 mod model;
+#[cfg(feature = "rollout")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rollout")))]
+pub mod rollout;
 #[cfg(feature = "simulate")]
 #[cfg_attr(docsrs, doc(cfg(feature = "simulate")))]
 pub mod simulate;

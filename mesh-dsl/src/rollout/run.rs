@@ -1,0 +1,490 @@
+//! The rollout loop: apply a stage, record it, bake while measuring, then promote,
+//! roll back, or stop.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::metrics::{MetricsError, MetricsSource};
+use super::plan::Plan;
+use super::query::Check;
+use super::record::{self, Position, StageRecord, State};
+use crate::Resources;
+use crate::apply::{self, ApplyError, ApplyOptions, ApplyReport};
+
+/// How a rollout runs.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct RolloutOptions {
+    /// How each stage is applied (ApplySet, field manager, timeout); `wait` is always on
+    /// and `dry_run` off.
+    pub apply: ApplyOptions,
+    /// How often the gates are measured during a stage (default 10 s).
+    pub interval: Duration,
+    /// Start again from stage 0 even when the record says the last rollout was promoted
+    /// or rolled back (default `false`).
+    pub restart: bool,
+    /// Set to stop at the next safe point: the mesh stays at the stage applied last
+    /// (default: none).
+    pub interrupt: Option<Arc<AtomicBool>>,
+    /// Told about progress (default: nobody).
+    pub observer: Option<Arc<dyn Fn(&Progress) + Send + Sync>>,
+}
+
+impl fmt::Debug for RolloutOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RolloutOptions")
+            .field("apply", &self.apply)
+            .field("interval", &self.interval)
+            .field("restart", &self.restart)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RolloutOptions {
+    /// Options applying with `apply`, measuring every 10 s.
+    pub fn new(apply: ApplyOptions) -> Self {
+        Self {
+            apply,
+            interval: Duration::from_secs(10),
+            restart: false,
+            interrupt: None,
+            observer: None,
+        }
+    }
+
+    /// Measures every `interval`.
+    #[must_use]
+    pub fn interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// Starts again from stage 0 whatever the record says.
+    #[must_use]
+    pub fn restart(mut self) -> Self {
+        self.restart = true;
+        self
+    }
+
+    /// Stops at the next safe point once `flag` is set (e.g. by a Ctrl-C handler).
+    #[must_use]
+    pub fn interrupt(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.interrupt = Some(flag);
+        self
+    }
+
+    /// Calls `f` on every [`Progress`].
+    #[must_use]
+    pub fn observer(mut self, f: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+        self.observer = Some(Arc::new(f));
+        self
+    }
+
+    fn notify(&self, p: &Progress) {
+        if let Some(o) = &self.observer {
+            o(p);
+        }
+    }
+
+    fn interrupted(&self) -> bool {
+        self.interrupt
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::SeqCst))
+    }
+}
+
+/// One measurement of one check.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reading {
+    /// The canary (`shop/user v2`).
+    pub canary: String,
+    /// The check.
+    pub check: Check,
+    /// Its value, `None` without data.
+    pub value: Option<f64>,
+}
+
+impl Reading {
+    /// Whether the value passes (no data does not).
+    pub fn passes(&self) -> bool {
+        self.value.is_some_and(|v| self.check.passes(v))
+    }
+}
+
+impl fmt::Display for Reading {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value = self
+            .value
+            .map_or_else(|| "no data".to_string(), |v| self.check.show(v));
+        write!(
+            f,
+            "{} {} {value} ({})",
+            self.canary,
+            self.check.name,
+            self.check.condition()
+        )
+    }
+}
+
+/// What a rollout is doing.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Progress {
+    /// Starting where the record says (or at 0).
+    Resuming {
+        /// The record found, if any.
+        record: Option<StageRecord>,
+        /// The first stage to apply.
+        stage: usize,
+    },
+    /// The stage is about to be applied.
+    Applying {
+        /// The stage.
+        stage: usize,
+        /// What it does.
+        description: String,
+    },
+    /// The stage is applied and recorded; its bake starts.
+    Applied {
+        /// The stage.
+        stage: usize,
+    },
+    /// The gates' values now.
+    Measured {
+        /// The stage.
+        stage: usize,
+        /// Every check's value.
+        readings: Vec<Reading>,
+        /// The bake time left.
+        remaining: Duration,
+    },
+    /// The stage passed.
+    Passed {
+        /// The stage.
+        stage: usize,
+    },
+    /// A gate failed: rolling back.
+    RollingBack {
+        /// The stage.
+        stage: usize,
+        /// The failing reading.
+        failure: Reading,
+    },
+}
+
+/// How a rollout ended.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Every stage passed: the last stage is applied.
+    Promoted {
+        /// The last stage.
+        stage: usize,
+    },
+    /// The record says the last rollout was already promoted: nothing was done.
+    AlreadyPromoted,
+    /// The record says the last rollout was rolled back: nothing was done (restart it
+    /// with [`RolloutOptions::restart`]).
+    PreviouslyRolledBack {
+        /// The record.
+        record: StageRecord,
+    },
+    /// A gate failed at `stage`: every canary is back on its stable version.
+    RolledBack {
+        /// The stage that failed.
+        stage: usize,
+        /// The failing reading (value and threshold).
+        failure: Reading,
+    },
+    /// Interrupted: the mesh stays at `stage`, recorded; run again to resume.
+    Interrupted {
+        /// The stage applied last.
+        stage: usize,
+    },
+}
+
+/// Why a rollout stopped without a verdict.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RolloutError {
+    /// The apply of a stage (or of the stable plan) could not run.
+    #[error("{what}: {source}")]
+    Apply {
+        /// `stage 2`, or `rollback to the stable versions`.
+        what: String,
+        /// The error.
+        #[source]
+        source: ApplyError,
+    },
+    /// Objects of a stage failed, or its Deployments did not roll out.
+    #[error("{what} failed: {}", report.summary())]
+    Applied {
+        /// `stage 2`, or `rollback to the stable versions`.
+        what: String,
+        /// What the apply did.
+        report: Box<ApplyReport>,
+    },
+    /// The stage record could not be read or written.
+    #[error("the rollout record on the ApplySet parent: {0}")]
+    Record(#[source] kube::Error),
+    /// Metrics unavailable: stopped at `stage`, without promoting.
+    #[error("stopped at stage {stage} without promoting: {source}")]
+    Metrics {
+        /// The stage applied last.
+        stage: usize,
+        /// The error.
+        #[source]
+        source: MetricsError,
+    },
+}
+
+impl RolloutError {
+    /// Whether the cluster could not be used at all (the preflight of an apply failed).
+    pub fn is_preflight(&self) -> bool {
+        matches!(self, Self::Apply { source, .. } if source.is_preflight())
+    }
+
+    /// Whether an apply's Deployments did not roll out in time.
+    pub fn is_not_ready(&self) -> bool {
+        matches!(self, Self::Applied { report, .. }
+            if report.stopped.is_none()
+                && report.failed().next().is_none()
+                && report.wait.as_ref().is_some_and(|w| !w.is_ready()))
+    }
+}
+
+/// Runs the rollout of `plan`: from the stage the ApplySet parent records (or 0), each
+/// stage is applied (dry run first, then written, then waited for), recorded, and baked
+/// while its checks are measured every [`RolloutOptions::interval`]; all pass, the next
+/// stage; one fails, every canary goes back to its stable version.
+///
+/// A check fails early when the canary has served its required requests and a gate
+/// fails; at the end of the bake, too few requests, a gate without data or a failing
+/// gate fail the stage.
+///
+/// # Errors
+/// [`RolloutError`] when a stage cannot be applied, the record cannot be written, or the
+/// metrics cannot be read (the mesh then stays at the stage applied last, recorded as
+/// stopped).
+pub async fn rollout<M: MetricsSource + Sync>(
+    client: &kube::Client,
+    plan: &Plan,
+    metrics: &M,
+    options: &RolloutOptions,
+) -> Result<Outcome, RolloutError> {
+    let parent = &options.apply.applyset;
+    let manager = &options.apply.field_manager;
+    let found = record::read(client, parent)
+        .await
+        .map_err(RolloutError::Record)?;
+    let last = plan.stages.len().saturating_sub(1);
+    let start = match &found {
+        _ if options.restart => 0,
+        Some(r) if r.state == State::Promoted && r.position == Position::Stage(last) => {
+            return Ok(Outcome::AlreadyPromoted);
+        }
+        Some(r) if r.state == State::RolledBack => {
+            return Ok(Outcome::PreviouslyRolledBack { record: r.clone() });
+        }
+        Some(StageRecord {
+            position: Position::Stage(s),
+            ..
+        }) if *s <= last => *s,
+        _ => 0,
+    };
+    options.notify(&Progress::Resuming {
+        record: found,
+        stage: start,
+    });
+    let write = |position, state, message: String| async move {
+        let r = StageRecord {
+            position,
+            state,
+            message,
+        };
+        record::write(client, parent, manager, &r)
+            .await
+            .map_err(RolloutError::Record)
+    };
+    for stage in start..plan.stages.len() {
+        options.notify(&Progress::Applying {
+            stage,
+            description: plan.descriptions.get(stage).cloned().unwrap_or_default(),
+        });
+        apply_all(
+            client,
+            &plan.stages[stage],
+            options,
+            &format!("stage {stage}"),
+        )
+        .await?;
+        write(Position::Stage(stage), State::Progressing, String::new()).await?;
+        options.notify(&Progress::Applied { stage });
+        match bake(plan, stage, metrics, options).await {
+            Verdict::Pass => options.notify(&Progress::Passed { stage }),
+            Verdict::Interrupted => {
+                write(Position::Stage(stage), State::Stopped, "interrupted".into()).await?;
+                return Ok(Outcome::Interrupted { stage });
+            }
+            Verdict::Error(source) => {
+                write(Position::Stage(stage), State::Stopped, source.to_string()).await?;
+                return Err(RolloutError::Metrics { stage, source });
+            }
+            Verdict::Fail(failure) => {
+                options.notify(&Progress::RollingBack {
+                    stage,
+                    failure: failure.clone(),
+                });
+                apply_all(
+                    client,
+                    &plan.stable,
+                    options,
+                    "rollback to the stable versions",
+                )
+                .await?;
+                write(
+                    Position::Stable,
+                    State::RolledBack,
+                    format!("stage {stage} failed: {failure}"),
+                )
+                .await?;
+                return Ok(Outcome::RolledBack { stage, failure });
+            }
+        }
+    }
+    write(Position::Stage(last), State::Promoted, String::new()).await?;
+    Ok(Outcome::Promoted { stage: last })
+}
+
+/// Applies `resources` and waits for them; an error unless all went well.
+async fn apply_all(
+    client: &kube::Client,
+    resources: &Resources,
+    options: &RolloutOptions,
+    what: &str,
+) -> Result<(), RolloutError> {
+    let mut o = options.apply.clone();
+    o.wait = true;
+    o.dry_run = false;
+    let report = apply::apply(client, resources, &o)
+        .await
+        .map_err(|source| RolloutError::Apply {
+            what: what.to_string(),
+            source,
+        })?;
+    if report.is_success() {
+        Ok(())
+    } else {
+        Err(RolloutError::Applied {
+            what: what.to_string(),
+            report: Box::new(report),
+        })
+    }
+}
+
+/// A stage's verdict.
+enum Verdict {
+    Pass,
+    Fail(Reading),
+    Interrupted,
+    Error(MetricsError),
+}
+
+/// Bakes a stage: measures every interval until the bake time is over.
+async fn bake<M: MetricsSource + Sync>(
+    plan: &Plan,
+    stage: usize,
+    metrics: &M,
+    options: &RolloutOptions,
+) -> Verdict {
+    let end = Instant::now() + plan.bake;
+    loop {
+        if options.interrupted() {
+            return Verdict::Interrupted;
+        }
+        let readings = match measure(plan, metrics).await {
+            Ok(r) => r,
+            Err(e) => return Verdict::Error(e),
+        };
+        let remaining = end.saturating_duration_since(Instant::now());
+        options.notify(&Progress::Measured {
+            stage,
+            readings: readings.clone(),
+            remaining,
+        });
+        let over = remaining.is_zero();
+        if let Some(f) = failure(plan, &readings, over) {
+            return Verdict::Fail(f);
+        }
+        if over {
+            return Verdict::Pass;
+        }
+        if sleep(options.interval.min(remaining), options).await {
+            return Verdict::Interrupted;
+        }
+    }
+}
+
+/// Sleeps, waking early when interrupted; whether it was.
+async fn sleep(d: Duration, options: &RolloutOptions) -> bool {
+    let end = Instant::now() + d;
+    loop {
+        if options.interrupted() {
+            return true;
+        }
+        let now = Instant::now();
+        if now >= end {
+            return false;
+        }
+        tokio::time::sleep((end - now).min(Duration::from_millis(100))).await;
+    }
+}
+
+/// Every check of every canary, in order.
+async fn measure<M: MetricsSource + Sync>(
+    plan: &Plan,
+    metrics: &M,
+) -> Result<Vec<Reading>, MetricsError> {
+    let mut out = Vec::new();
+    for c in &plan.canaries {
+        for check in &c.checks {
+            let value = metrics.query(&check.promql).await?;
+            out.push(Reading {
+                canary: c.canary.clone(),
+                check: check.clone(),
+                value,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The reading that fails the stage: during the bake, a failing gate of a canary that
+/// has served its required requests; at its end (`over`), too few requests, a gate
+/// without data, or a failing gate.
+fn failure(plan: &Plan, readings: &[Reading], over: bool) -> Option<Reading> {
+    for c in &plan.canaries {
+        let mine: Vec<&Reading> = readings.iter().filter(|r| r.canary == c.canary).collect();
+        let Some((requests, gates)) = mine.split_first() else {
+            continue;
+        };
+        let enough = requests.value.is_some_and(|v| requests.check.passes(v));
+        if over && !enough {
+            return Some((*requests).clone());
+        }
+        if !enough {
+            continue;
+        }
+        if let Some(g) = gates
+            .iter()
+            .find(|g| g.value.is_some_and(|v| !g.check.passes(v)) || (over && g.value.is_none()))
+        {
+            return Some((*g).clone());
+        }
+    }
+    None
+}
