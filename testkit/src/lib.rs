@@ -23,6 +23,7 @@ mod core_shape;
 pub use core_shape::core_shape_problems;
 mod corpus;
 mod crds;
+pub mod prometheus;
 mod schema;
 mod yaml11;
 

@@ -6,6 +6,8 @@ mod apply;
 mod compile;
 mod dsl_bookinfo_features;
 mod features;
+#[cfg(feature = "rollout")]
+mod rollout;
 #[cfg(feature = "simulate")]
 mod simulate;
 #[cfg(feature = "simulate")]
