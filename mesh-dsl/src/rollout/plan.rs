@@ -28,7 +28,7 @@ pub struct Plan {
     pub bake: Duration,
     /// The checks of each canary.
     pub canaries: Vec<CanaryChecks>,
-    /// Warnings of the compilations.
+    /// Warnings of the compilations, each once.
     pub warnings: crate::Diagnostics,
 }
 
@@ -40,8 +40,14 @@ impl Plan {
     /// The first stage's [`CompileError`] that does not compile.
     pub fn new(mesh: &Mesh, bake: Option<Duration>) -> Result<Self, CompileError> {
         let mut warnings = crate::Diagnostics::default();
+        let mut seen = std::collections::HashSet::new();
+        // Each stage finds the same warnings: each is kept once.
         let mut keep = |c: Compiled| {
-            warnings.extend(c.warnings);
+            warnings.extend(
+                c.warnings
+                    .into_iter()
+                    .filter(|w| seen.insert(w.to_string())),
+            );
             c.resources
         };
         let mut stages = Vec::new();

@@ -24,6 +24,8 @@ pub struct Check {
     pub threshold: f64,
     /// The unit in reports: `%`, `ms`, or empty.
     pub unit: &'static str,
+    /// Whether values are shown as whole numbers (a request count).
+    pub whole: bool,
 }
 
 impl Check {
@@ -34,7 +36,8 @@ impl Check {
 
     /// `99.5%`, `120ms`, `3`: a value in the check's unit.
     pub fn show(&self, value: f64) -> String {
-        format!("{}{}", number(value), self.unit)
+        let v = if self.whole { value.round() } else { value };
+        format!("{}{}", number(v), self.unit)
     }
 
     /// `>= 99%`: the passing condition.
@@ -105,6 +108,7 @@ pub fn checks(canary: &Canary, window: Duration) -> Vec<Check> {
         comparison: Comparison::AtLeast,
         threshold: canary.required_requests() as f64,
         unit: "",
+        whole: true,
     }];
     for gate in canary.gates() {
         let (comparison, threshold, unit) = match gate {
@@ -122,6 +126,7 @@ pub fn checks(canary: &Canary, window: Duration) -> Vec<Check> {
             comparison,
             threshold,
             unit,
+            whole: false,
         });
     }
     out

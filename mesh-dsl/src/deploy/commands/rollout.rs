@@ -222,7 +222,7 @@ fn show(
                 "stage {stage}/{}: {} | {}s left",
                 descriptions.len().saturating_sub(1),
                 values.join(", "),
-                remaining.as_secs()
+                remaining.as_secs_f64().ceil()
             );
             match bar {
                 Some(b) => b.set_message(text),
