@@ -46,4 +46,6 @@ pub use metrics::{MetricsError, MetricsSource, Prometheus};
 pub use plan::{CanaryChecks, Plan};
 pub use query::Check;
 pub use record::{Position, StageRecord, State};
-pub use run::{Outcome, Progress, Reading, RolloutError, RolloutOptions, rollout};
+pub use run::{
+    Outcome, Progress, ProgressObserver, Reading, RolloutError, RolloutOptions, rollout,
+};

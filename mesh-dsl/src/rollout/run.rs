@@ -15,6 +15,9 @@ use super::record::{self, Position, StageRecord, State};
 use crate::Resources;
 use crate::apply::{self, ApplyError, ApplyOptions, ApplyReport};
 
+/// A callback told about a rollout's [`Progress`].
+pub type ProgressObserver = Arc<dyn Fn(&Progress) + Send + Sync>;
+
 /// How a rollout runs.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -31,7 +34,7 @@ pub struct RolloutOptions {
     /// (default: none).
     pub interrupt: Option<Arc<AtomicBool>>,
     /// Told about progress (default: nobody).
-    pub observer: Option<Arc<dyn Fn(&Progress) + Send + Sync>>,
+    pub observer: Option<ProgressObserver>,
 }
 
 impl fmt::Debug for RolloutOptions {
