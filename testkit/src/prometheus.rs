@@ -27,6 +27,10 @@ pub const BUCKETS: [f64; 19] = [
     60000.0, 300000.0, 600000.0, 1800000.0, 3600000.0,
 ];
 
+/// The requests each counter starts with (half answered 200, half 503, all in the
+/// lowest latency bucket): a workload that served traffic before the test.
+const PAST_REQUESTS: f64 = 1000.0;
+
 /// What a workload is serving now.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Traffic {
@@ -76,12 +80,15 @@ impl Workload {
             app: app.into(),
             version: version.into(),
             traffic: Mutex::new(traffic),
+            // Past traffic: counters that start at zero make Prometheus' extrapolation
+            // of `rate` stop at the zero point, unlike their neighbours', and a histogram
+            // of fresh buckets then shows latencies nobody had.
             counts: Mutex::new(Counts {
                 at: Instant::now(),
-                ok: 0.0,
-                errors: 0.0,
-                sum_ms: 0.0,
-                buckets: vec![0.0; BUCKETS.len()],
+                ok: PAST_REQUESTS,
+                errors: PAST_REQUESTS,
+                sum_ms: 2.0 * PAST_REQUESTS * BUCKETS[0],
+                buckets: vec![2.0 * PAST_REQUESTS; BUCKETS.len()],
             }),
         })
     }

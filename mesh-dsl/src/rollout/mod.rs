@@ -28,9 +28,10 @@
 //! 3. Each stage is applied as `apply` does (server-side dry run of everything first,
 //!    then the writes, then waiting for Deployments), and recorded.
 //! 4. It bakes for the plan's bake time; every [`RolloutOptions::interval`] the checks
-//!    ([`query::checks`]) are measured. A failing gate fails the stage as soon as the
-//!    canary has served its required requests; at the end of the bake, too few requests
-//!    or a gate without data fail it too.
+//!    ([`query::checks`]) are measured over the time since the stage was applied (so
+//!    only its own requests count; the whole bake time at its end). A failing gate fails
+//!    the stage as soon as the canary has served its required requests; at the end of
+//!    the bake, too few requests or a gate without data fail it too.
 //! 5. A stage that fails is rolled back: the stable plan is applied and recorded; the
 //!    outcome names the failing check, its value and threshold. Metrics that cannot be
 //!    read stop the rollout at the stage applied last (recorded as stopped), as an

@@ -11,8 +11,17 @@ use crate::{CompileError, Compiled, Mesh, Resources};
 pub struct CanaryChecks {
     /// `shop/user v2`.
     pub canary: String,
-    /// The request count, then the gates.
+    /// The request count, then the gates, over the whole bake time.
     pub checks: Vec<Check>,
+    /// The canary, to build the checks over another window.
+    pub(crate) source: crate::Canary,
+}
+
+impl CanaryChecks {
+    /// The checks over `window` (during a stage: the time since it was applied).
+    pub fn over(&self, window: Duration) -> Vec<Check> {
+        checks(&self.source, window)
+    }
 }
 
 /// Everything a rollout applies and measures, compiled before anything is touched.
@@ -30,6 +39,9 @@ pub struct Plan {
     pub canaries: Vec<CanaryChecks>,
     /// Warnings of the compilations, each once.
     pub warnings: crate::Diagnostics,
+    /// A digest of every stage's and the stable plan's objects (16 hex digits): the
+    /// record of a rollout of another plan (e.g. a new canary version) is not resumed.
+    pub fingerprint: String,
 }
 
 impl Plan {
@@ -71,9 +83,12 @@ impl Plan {
                     c.canary.service.namespace, c.canary.service.name, c.canary.name
                 ),
                 checks: checks(c, bake),
+                source: c.clone(),
             })
             .collect();
+        let fingerprint = fingerprint(&stages, &stable);
         Ok(Self {
+            fingerprint,
             stages,
             descriptions: mesh.stage_descriptions(),
             stable,
@@ -109,6 +124,22 @@ impl Plan {
         }
         out
     }
+}
+
+/// The first 8 bytes of the SHA-256 of the objects' JSON, in hex.
+fn fingerprint(stages: &[Resources], stable: &Resources) -> String {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    for set in stages.iter().chain([stable]) {
+        for r in set {
+            ctx.update(r.to_json().to_string().as_bytes());
+            ctx.update(b"\n");
+        }
+        ctx.update(b"--\n");
+    }
+    ctx.finish().as_ref()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The mesh with every canary at 0%: all traffic to the stable versions.

@@ -13,6 +13,8 @@ use crate::apply::ApplySetParent;
 pub const STAGE_ANNOTATION: &str = "mesh-dsl.dev/rollout-stage";
 /// The annotation with the rollout's state ([`State`]).
 pub const STATE_ANNOTATION: &str = "mesh-dsl.dev/rollout-state";
+/// The annotation with the fingerprint of the plan rolled out ([`Plan::fingerprint`](super::Plan::fingerprint)).
+pub const PLAN_ANNOTATION: &str = "mesh-dsl.dev/rollout-plan";
 /// The annotation explaining the state (the failed gate, the error).
 pub const MESSAGE_ANNOTATION: &str = "mesh-dsl.dev/rollout-message";
 
@@ -73,6 +75,8 @@ pub struct StageRecord {
     pub state: State,
     /// Why (empty when there is nothing to say).
     pub message: String,
+    /// The fingerprint of the plan rolled out.
+    pub plan: String,
 }
 
 impl fmt::Display for StageRecord {
@@ -138,6 +142,7 @@ pub async fn read(
         position,
         state,
         message: a.get(MESSAGE_ANNOTATION).cloned().unwrap_or_default(),
+        plan: a.get(PLAN_ANNOTATION).cloned().unwrap_or_default(),
     }))
 }
 
@@ -161,6 +166,7 @@ pub async fn write(
                 STAGE_ANNOTATION: record.position.to_string(),
                 STATE_ANNOTATION: record.state.as_str(),
                 MESSAGE_ANNOTATION: record.message,
+                PLAN_ANNOTATION: record.plan,
             },
         },
     });

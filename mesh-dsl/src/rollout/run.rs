@@ -139,10 +139,12 @@ impl fmt::Display for Reading {
 pub enum Progress {
     /// Starting where the record says (or at 0).
     Resuming {
-        /// The record found, if any.
+        /// The record found, if any (of this plan or another).
         record: Option<StageRecord>,
         /// The first stage to apply.
         stage: usize,
+        /// Whether the record is of another plan (the mesh changed): ignored.
+        other_plan: bool,
     },
     /// The stage is about to be applied.
     Applying {
@@ -287,6 +289,8 @@ pub async fn rollout<M: MetricsSource + Sync>(
     let last = plan.stages.len().saturating_sub(1);
     let start = match &found {
         _ if options.restart => 0,
+        // The record of another plan (a new canary version, other stages): a new rollout.
+        Some(r) if r.plan != plan.fingerprint => 0,
         Some(r) if r.state == State::Promoted && r.position == Position::Stage(last) => {
             return Ok(Outcome::AlreadyPromoted);
         }
@@ -299,15 +303,18 @@ pub async fn rollout<M: MetricsSource + Sync>(
         }) if *s <= last => *s,
         _ => 0,
     };
+    let other_plan = found.as_ref().is_some_and(|r| r.plan != plan.fingerprint);
     options.notify(&Progress::Resuming {
         record: found,
         stage: start,
+        other_plan,
     });
     let write = |position, state, message: String| async move {
         let r = StageRecord {
             position,
             state,
             message,
+            plan: plan.fingerprint.clone(),
         };
         record::write(client, parent, manager, &r)
             .await
@@ -404,12 +411,18 @@ async fn bake<M: MetricsSource + Sync>(
     metrics: &M,
     options: &RolloutOptions,
 ) -> Verdict {
-    let end = Instant::now() + plan.bake;
+    let start = Instant::now();
+    let end = start + plan.bake;
     loop {
         if options.interrupted() {
             return Verdict::Interrupted;
         }
-        let readings = match measure(plan, metrics).await {
+        // Only this stage's requests: the window is the time since it was applied.
+        let window = Duration::from_secs(start.elapsed().as_secs_f64().ceil() as u64).clamp(
+            Duration::from_secs(1),
+            plan.bake.max(Duration::from_secs(1)),
+        );
+        let readings = match measure(plan, metrics, window).await {
             Ok(r) => r,
             Err(e) => return Verdict::Error(e),
         };
@@ -447,18 +460,19 @@ async fn sleep(d: Duration, options: &RolloutOptions) -> bool {
     }
 }
 
-/// Every check of every canary, in order.
+/// Every check of every canary over `window`, in order.
 async fn measure<M: MetricsSource + Sync>(
     plan: &Plan,
     metrics: &M,
+    window: Duration,
 ) -> Result<Vec<Reading>, MetricsError> {
     let mut out = Vec::new();
     for c in &plan.canaries {
-        for check in &c.checks {
+        for check in c.over(window) {
             let value = metrics.query(&check.promql).await?;
             out.push(Reading {
                 canary: c.canary.clone(),
-                check: check.clone(),
+                check,
                 value,
             });
         }

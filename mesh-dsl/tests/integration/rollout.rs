@@ -20,13 +20,18 @@ use testkit::prometheus::{IstioExporter, Prometheus, Traffic, Workload};
 /// `user` v1 -> v2 in stages 10, 50, 100, with a 99% success-rate gate, a p99 gate of
 /// 500 ms and at least 20 requests a stage.
 fn mesh() -> Mesh {
+    mesh_with("example/user:2")
+}
+
+/// The same with another image of v2.
+fn mesh_with(v2_image: &str) -> Mesh {
     let mut mesh = Mesh::new();
     let ns = mesh.namespace(Namespace::new("shop").sidecar_injection());
     let user = mesh.service(
         Service::new(&ns, "user")
             .port(Port::http(80).target(8080))
             .version(Version::new("v1", "example/user:1"))
-            .version(Version::new("v2", "example/user:2")),
+            .version(Version::new("v2", v2_image)),
     );
     mesh.routes(Routes::new(&user).route(Route::new().to(&user)));
     mesh.canary(
@@ -149,6 +154,11 @@ fn recorder() -> (
     let l = Arc::clone(&log);
     (log, move |p: &Progress| {
         let s = match p {
+            Progress::Resuming {
+                stage,
+                other_plan: true,
+                ..
+            } => format!("start {stage} (another plan)"),
             Progress::Resuming { stage, .. } => format!("start {stage}"),
             Progress::Applying { stage, .. } => format!("applying {stage}"),
             Progress::Passed { stage } => format!("passed {stage}"),
@@ -283,6 +293,27 @@ async fn a_latency_regression_is_rolled_back() {
     // Every request in the (500, 1000] bucket: the p99 is interpolated near 1000 ms.
     assert!(failure.value.unwrap() > 500.0, "{failure}");
     assert_eq!(s.weights(), (100, 0));
+
+    // At 0% v2 serves nothing, until a fixed v2 (another plan) is rolled out: that
+    // rollout starts at stage 0 without --restart, and measures only its own requests.
+    s.canary.set(Traffic::healthy(0.0));
+    tokio::time::sleep(BAKE).await;
+    let fixed = Plan::new(&mesh_with("example/user:2.0.1"), Some(BAKE)).unwrap();
+    assert_ne!(fixed.fingerprint, plan().fingerprint);
+    let (log, observer) = recorder();
+    let canary = Arc::clone(&s.canary);
+    let options = options().observer(move |p| {
+        if let Progress::Applied { stage: 0 } = p {
+            canary.set(Traffic::healthy(50.0));
+        }
+        observer(p);
+    });
+    let out = rollout::rollout(&client, &fixed, &s.metrics(), &options)
+        .await
+        .unwrap();
+    assert_eq!(out, Outcome::Promoted { stage: 2 });
+    assert_eq!(log.lock().unwrap()[0], "start 0 (another plan)");
+    assert_eq!(s.weights(), (0, 100));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

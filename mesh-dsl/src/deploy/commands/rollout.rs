@@ -23,6 +23,13 @@ pub(in crate::deploy) fn rollout(mesh: &Mesh, args: RolloutArgs, program: &str) 
         cluster,
     } = args;
     let apply_options = options(&cluster, program);
+    let plan = match Plan::new(mesh, bake) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::INVALID_MESH;
+        }
+    };
     if status {
         return block_on(async {
             let client = match connect(&cluster).await {
@@ -39,7 +46,12 @@ pub(in crate::deploy) fn rollout(mesh: &Mesh, args: RolloutArgs, program: &str) 
                             .unwrap_or_default(),
                         rollout::Position::Stable => String::new(),
                     };
-                    println!("{r}{what}");
+                    let other = if r.plan == plan.fingerprint {
+                        ""
+                    } else {
+                        "; of another plan: the mesh changed since, rollout starts at stage 0"
+                    };
+                    println!("{r}{what}{other}");
                     exit::OK
                 }
                 Ok(None) => {
@@ -53,13 +65,6 @@ pub(in crate::deploy) fn rollout(mesh: &Mesh, args: RolloutArgs, program: &str) 
             }
         });
     }
-    let plan = match Plan::new(mesh, bake) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::INVALID_MESH;
-        }
-    };
     for w in &plan.warnings {
         eprintln!("{w}");
     }
@@ -188,7 +193,15 @@ fn show(
         Progress::Resuming {
             record: Some(r),
             stage,
+            other_plan: false,
         } => line(format!("recorded: {r}; starting at stage {stage}")),
+        Progress::Resuming {
+            record: Some(r),
+            other_plan: true,
+            ..
+        } => line(format!(
+            "recorded: {r}, of another plan (the mesh changed since); starting a new rollout at stage 0"
+        )),
         Progress::Resuming { record: None, .. } => {}
         Progress::Applying { stage, description } => {
             line(format!("stage {stage} ({description}): applying"));
