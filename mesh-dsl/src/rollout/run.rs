@@ -505,3 +505,86 @@ fn failure(plan: &Plan, readings: &[Reading], over: bool) -> Option<Reading> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::route::Percentile;
+    use crate::{Canary, Mesh, Namespace, Port, Service, Version};
+
+    fn plan() -> Plan {
+        let mut mesh = Mesh::new();
+        let ns = mesh.namespace(Namespace::new("shop"));
+        let user = mesh.service(
+            Service::new(&ns, "user")
+                .port(Port::http(80))
+                .version(Version::new("v1", "user:1"))
+                .version(Version::new("v2", "user:2")),
+        );
+        mesh.canary(
+            Canary::new(user.subset("v1"), user.subset("v2"))
+                .stages([50, 100])
+                .success_rate(99.0)
+                .latency(Percentile::P99, Duration::from_millis(500))
+                .min_requests(10),
+        );
+        Plan::new(&mesh, Some(Duration::from_secs(4))).unwrap()
+    }
+
+    /// Readings of requests, success rate and p99, in that order.
+    fn readings(plan: &Plan, values: [Option<f64>; 3]) -> Vec<Reading> {
+        let c = &plan.canaries[0];
+        c.checks
+            .iter()
+            .zip(values)
+            .map(|(check, value)| Reading {
+                canary: c.canary.clone(),
+                check: check.clone(),
+                value,
+            })
+            .collect()
+    }
+
+    fn failing(plan: &Plan, values: [Option<f64>; 3], over: bool) -> Option<String> {
+        failure(plan, &readings(plan, values), over).map(|r| r.to_string())
+    }
+
+    #[test]
+    fn verdicts() {
+        let p = plan();
+        let good = [Some(50.0), Some(100.0), Some(20.0)];
+        assert_eq!(failing(&p, good, false), None);
+        assert_eq!(failing(&p, good, true), None);
+        // A failing gate with enough requests fails at once; with too few, not yet.
+        let slow = [Some(50.0), Some(100.0), Some(900.0)];
+        assert_eq!(
+            failing(&p, slow, false).as_deref(),
+            Some("shop/user v2 p99 latency 900ms (<= 500ms)")
+        );
+        let slow_few = [Some(5.0), Some(100.0), Some(900.0)];
+        assert_eq!(failing(&p, slow_few, false), None);
+        // At the end: too few requests (or none), or a gate without data, fail.
+        assert_eq!(
+            failing(&p, slow_few, true).as_deref(),
+            Some("shop/user v2 requests 5 (>= 10)")
+        );
+        assert_eq!(
+            failing(&p, [None, None, None], true).as_deref(),
+            Some("shop/user v2 requests no data (>= 10)")
+        );
+        assert_eq!(
+            failing(&p, [Some(50.0), None, Some(20.0)], true).as_deref(),
+            Some("shop/user v2 success rate no data (>= 99%)")
+        );
+        assert_eq!(failing(&p, [Some(50.0), None, Some(20.0)], false), None);
+    }
+
+    #[test]
+    fn the_stable_plan_sends_everything_to_the_stable_version() {
+        let p = plan();
+        let yaml = crate::render::to_yaml(&p.stable).unwrap();
+        assert!(yaml.contains("subset: v1\n      weight: 100"), "{yaml}");
+        assert!(yaml.contains("subset: v2\n      weight: 0"), "{yaml}");
+        assert_eq!(p.fingerprint.len(), 16);
+    }
+}

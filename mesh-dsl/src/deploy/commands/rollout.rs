@@ -250,3 +250,52 @@ fn show(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use clap::Parser as _;
+
+    use crate::deploy::args::{Cli, Command, RolloutArgs};
+
+    fn parse(args: &[&str]) -> Result<RolloutArgs, clap::Error> {
+        let mut all = vec!["shop", "rollout"];
+        all.extend(args);
+        Cli::try_parse_from(all).map(|c| match c.command {
+            Command::Rollout(a) => a,
+            other => panic!("{other:?}"),
+        })
+    }
+
+    #[test]
+    fn rollout_flags() {
+        let a = parse(&[
+            "--prometheus",
+            "http://127.0.0.1:9090",
+            "--interval",
+            "1s",
+            "--bake",
+            "4s",
+            "-n",
+            "platform",
+        ])
+        .unwrap();
+        assert_eq!(a.prometheus.as_deref(), Some("http://127.0.0.1:9090"));
+        assert_eq!(
+            (a.interval, a.bake),
+            (Duration::from_secs(1), Some(Duration::from_secs(4)))
+        );
+        assert_eq!(a.cluster.namespace, "platform");
+        assert!(!a.dry_run && !a.status && !a.restart);
+        let d = parse(&[]).unwrap_err();
+        assert!(d.to_string().contains("--prometheus"), "{d}");
+        assert!(parse(&["--dry-run"]).unwrap().dry_run);
+        assert!(parse(&["--status"]).unwrap().status);
+        assert!(parse(&["--status", "--dry-run"]).is_err());
+        assert_eq!(
+            parse(&["--dry-run"]).unwrap().interval,
+            Duration::from_secs(10)
+        );
+    }
+}
