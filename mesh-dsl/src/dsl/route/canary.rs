@@ -81,11 +81,8 @@ impl Canary {
         self
     }
 
-    /// Gate: at least `min_percent` percent of the canary's requests answered without a
-    /// 5xx ([`Gate::success_rate`]).
-    ///
-    /// # Panics
-    /// When `min_percent` is not between 0 and 100.
+    /// Gate: at least `min_percent` percent (0 to 100) of the canary's requests answered
+    /// without a 5xx ([`Gate::success_rate`]).
     pub fn success_rate(self, min_percent: f64) -> Self {
         self.gate(Gate::success_rate(min_percent))
     }
@@ -96,7 +93,7 @@ impl Canary {
         self.gate(Gate::latency(percentile, max))
     }
 
-    /// Adds a gate (any [`Gate`], e.g. a [`Gate::query`]).
+    /// Adds a gate (any [`Gate`], e.g. a [`Gate::query`]); a canary has none by default.
     pub fn gate(mut self, gate: Gate) -> Self {
         self.gates.push(gate);
         self

@@ -99,20 +99,14 @@ pub enum Gate {
     },
 }
 
-// Thresholds are never NaN (the builders refuse it), so equality is an equivalence.
+// A NaN threshold is reported by `compile` (MESH0008); equality is meant between gates
+// that compile.
 impl Eq for Gate {}
 
 impl Gate {
-    /// A success-rate gate: at least `min_percent` percent of the canary's requests
-    /// answered without a 5xx.
-    ///
-    /// # Panics
-    /// When `min_percent` is not between 0 and 100.
+    /// A success-rate gate: at least `min_percent` percent (0 to 100) of the canary's
+    /// requests answered without a 5xx.
     pub fn success_rate(min_percent: f64) -> Self {
-        assert!(
-            (0.0..=100.0).contains(&min_percent),
-            "a success rate is a percentage from 0 to 100, not {min_percent}"
-        );
         Self::SuccessRate { min_percent }
     }
 
@@ -121,43 +115,12 @@ impl Gate {
         Self::Latency { percentile, max }
     }
 
-    /// A custom gate named `name` on a PromQL query; say how it passes with
-    /// [`Gate::at_most`] or [`Gate::at_least`] (until then: at most 0).
-    pub fn query(name: impl Into<String>, promql: impl Into<String>) -> Self {
-        Self::Query {
+    /// A custom gate named `name` on a PromQL query; [`QueryGate::at_most`] or
+    /// [`QueryGate::at_least`] gives its threshold.
+    pub fn query(name: impl Into<String>, promql: impl Into<String>) -> QueryGate {
+        QueryGate {
             name: name.into(),
             promql: promql.into(),
-            comparison: Comparison::AtMost,
-            threshold: 0.0,
-        }
-    }
-
-    /// A custom gate passes when its value is at most `threshold`.
-    ///
-    /// # Panics
-    /// On a gate other than [`Gate::query`], or a NaN threshold.
-    pub fn at_most(self, threshold: f64) -> Self {
-        self.compare(Comparison::AtMost, threshold)
-    }
-
-    /// A custom gate passes when its value is at least `threshold`.
-    ///
-    /// # Panics
-    /// On a gate other than [`Gate::query`], or a NaN threshold.
-    pub fn at_least(self, threshold: f64) -> Self {
-        self.compare(Comparison::AtLeast, threshold)
-    }
-
-    fn compare(self, comparison: Comparison, threshold: f64) -> Self {
-        assert!(!threshold.is_nan(), "a gate's threshold cannot be NaN");
-        match self {
-            Self::Query { name, promql, .. } => Self::Query {
-                name,
-                promql,
-                comparison,
-                threshold,
-            },
-            other => panic!("only a Gate::query takes a threshold, not {other:?}"),
         }
     }
 
@@ -168,5 +131,73 @@ impl Gate {
             Self::Latency { percentile, .. } => format!("{percentile} latency"),
             Self::Query { name, .. } => name.clone(),
         }
+    }
+}
+
+/// A custom gate waiting for its threshold ([`Gate::query`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use]
+pub struct QueryGate {
+    name: String,
+    promql: String,
+}
+
+impl QueryGate {
+    /// The gate passes when the query's value is at most `threshold`.
+    pub fn at_most(self, threshold: f64) -> Gate {
+        self.compare(Comparison::AtMost, threshold)
+    }
+
+    /// The gate passes when the query's value is at least `threshold`.
+    pub fn at_least(self, threshold: f64) -> Gate {
+        self.compare(Comparison::AtLeast, threshold)
+    }
+
+    fn compare(self, comparison: Comparison, threshold: f64) -> Gate {
+        Gate::Query {
+            name: self.name,
+            promql: self.promql,
+            comparison,
+            threshold,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Canary, Mesh, Namespace, Port, Service, Version};
+
+    #[test]
+    fn gates_rollout_cannot_evaluate_are_mesh0008() {
+        let mut mesh = Mesh::new();
+        let ns = mesh.namespace(Namespace::new("shop"));
+        let user = mesh.service(
+            Service::new(&ns, "user")
+                .port(Port::http(80))
+                .version(Version::new("v1", "user:1"))
+                .version(Version::new("v2", "user:2")),
+        );
+        mesh.canary(
+            Canary::new(user.subset("v1"), user.subset("v2"))
+                .success_rate(150.0)
+                .gate(Gate::query("empty", " ").at_least(f64::NAN))
+                .bake(Duration::ZERO),
+        );
+        let err = mesh.compile().unwrap_err().to_string();
+        for m in [
+            "MESH0008",
+            "canary of shop/user: its bake time is zero",
+            "canary of shop/user: its success-rate gate asks for 150%; a success rate is 0 to 100",
+            "canary of shop/user: its gate \"empty\" has an empty query",
+            "canary of shop/user: its gate \"empty\" has a NaN threshold",
+        ] {
+            assert!(err.contains(m), "{m:?} in {err}");
+        }
+        assert_eq!(Gate::query("q", "x").at_most(1.0).name(), "q");
+        assert_eq!(
+            Gate::latency(Percentile::P90, Duration::from_millis(1)).name(),
+            "p90 latency"
+        );
     }
 }

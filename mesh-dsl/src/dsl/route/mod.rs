@@ -19,7 +19,7 @@ mod target;
 
 pub use canary::{Canary, DEFAULT_BAKE, DEFAULT_MIN_REQUESTS};
 pub use cors::Cors;
-pub use gate::{Comparison, Gate, Percentile};
+pub use gate::{Comparison, Gate, Percentile, QueryGate};
 pub(crate) use matching::GatewayScope;
 pub use matching::{Match, exact, prefix, regex};
 pub use routes::Routes;
