@@ -13,7 +13,7 @@ use mesh_dsl::rollout::{
     self, Outcome, Plan, Position, Progress, Prometheus as Client, RolloutError, RolloutOptions,
     State,
 };
-use mesh_dsl::route::Percentile;
+use mesh_dsl::route::{Gate, Percentile};
 use mesh_dsl::{Canary, Mesh, Namespace, Port, Route, Routes, Service, Version};
 use testkit::prometheus::{IstioExporter, Prometheus, Traffic, Workload};
 
@@ -25,6 +25,11 @@ fn mesh() -> Mesh {
 
 /// The same with another image of v2.
 fn mesh_with(v2_image: &str) -> Mesh {
+    mesh_gated(v2_image, None)
+}
+
+/// The same with another image of v2 and one more gate.
+fn mesh_gated(v2_image: &str, gate: Option<Gate>) -> Mesh {
     let mut mesh = Mesh::new();
     let ns = mesh.namespace(Namespace::new("shop").sidecar_injection());
     let user = mesh.service(
@@ -34,13 +39,15 @@ fn mesh_with(v2_image: &str) -> Mesh {
             .version(Version::new("v2", v2_image)),
     );
     mesh.routes(Routes::new(&user).route(Route::new().to(&user)));
-    mesh.canary(
-        Canary::new(user.subset("v1"), user.subset("v2"))
-            .stages([10, 50, 100])
-            .success_rate(99.0)
-            .latency(Percentile::P99, Duration::from_millis(500))
-            .min_requests(20),
-    );
+    let canary = Canary::new(user.subset("v1"), user.subset("v2"))
+        .stages([10, 50, 100])
+        .success_rate(99.0)
+        .latency(Percentile::P99, Duration::from_millis(500))
+        .min_requests(20);
+    mesh.canary(match gate {
+        Some(g) => canary.gate(g),
+        None => canary,
+    });
     mesh
 }
 
@@ -452,4 +459,39 @@ fn the_plan_lists_stages_gates_and_queries() {
     );
     assert!(text.contains("gates of shop/user v2:\n  requests >= 20\n    sum(increase(istio_requests_total{reporter=\"destination\",destination_workload=\"user-v2\",destination_workload_namespace=\"shop\"}[4s]))\n"), "{text}");
     assert!(text.contains("  p99 latency <= 500ms\n"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_prometheus_refuses_stops_without_promoting() {
+    let Some(s) = Setup::start("query_error", Traffic::healthy(50.0), true) else {
+        return;
+    };
+    let client = s.client().await;
+    let broken = mesh_gated(
+        "example/user:2",
+        Some(Gate::query("broken", "sum(").at_most(1.0)),
+    );
+    let plan = Plan::new(&broken, Some(BAKE)).unwrap();
+    let err = rollout::rollout(&client, &plan, &s.metrics(), &options())
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(err, RolloutError::Metrics { stage: 0, .. }),
+        "{text}"
+    );
+    assert!(
+        text.starts_with("stopped at stage 0 without promoting: Prometheus refused the query \"sum(\": bad_data: "),
+        "{text}"
+    );
+    assert_eq!(s.weights(), (90, 10));
+    let record = rollout::record::read(&client, &ApplyOptions::new("shop").applyset)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (record.position, record.state),
+        (Position::Stage(0), State::Stopped)
+    );
+    assert!(record.message.contains("bad_data"), "{record}");
 }
