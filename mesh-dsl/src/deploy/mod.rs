@@ -48,7 +48,7 @@
 //! | 6 | `diff` found differences |
 //! | 7 | `rollout`: a gate failed and traffic went back to the stable versions (or the recorded rollout was rolled back: `--restart` starts again) |
 //! | 8 | `rollout`: the metrics could not be read (Prometheus unreachable, a query refused): stopped at the stage applied last, without promoting |
-//! | 130 | `rollout` interrupted (Ctrl-C): the mesh stays at the stage applied last, recorded; run it again to resume |
+//! | 130 | `rollout` interrupted (Ctrl-C or SIGTERM): the mesh stays at the stage applied last, recorded; run it again to resume |
 
 use std::ffi::OsString;
 use std::io::IsTerminal as _;

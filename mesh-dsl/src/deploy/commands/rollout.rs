@@ -90,13 +90,25 @@ pub(in crate::deploy) fn rollout(mesh: &Mesh, args: RolloutArgs, program: &str) 
         .observer(move |p| show(p, b.as_ref(), &descriptions, bake_time));
     let opts = if restart { opts.restart() } else { opts };
     block_on(async {
+        // Installed before anything is applied, so Ctrl-C (or SIGTERM) never stops an
+        // apply midway.
         let flag = Arc::clone(&interrupt);
-        // Installed before anything is applied, so Ctrl-C never kills an apply midway.
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 flag.store(true, Ordering::SeqCst);
             }
         });
+        #[cfg(unix)]
+        if let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            let flag = Arc::clone(&interrupt);
+            tokio::spawn(async move {
+                if term.recv().await.is_some() {
+                    flag.store(true, Ordering::SeqCst);
+                }
+            });
+        }
         let client = match connect(&cluster).await {
             Ok(c) => c,
             Err(code) => return code,
