@@ -86,7 +86,8 @@ pub enum Gate {
     },
     /// A PromQL query whose value (one number: a scalar, or a vector of one sample) must
     /// compare with `threshold` as `comparison` says. `{window}` in the query is
-    /// replaced with the bake time as a PromQL range (e.g. `60s`).
+    /// replaced with the window measured, as a PromQL range (e.g. `60s`): the time since
+    /// the stage was applied, the bake time at its end.
     Query {
         /// A name for reports, e.g. `"error budget"`.
         name: String,
