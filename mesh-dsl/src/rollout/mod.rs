@@ -38,15 +38,15 @@
 //!    interrupt does.
 
 mod metrics;
+mod outcome;
 mod plan;
 pub mod query;
 pub mod record;
 mod run;
 
 pub use metrics::{MetricsError, MetricsSource, Prometheus};
+pub use outcome::{Outcome, Progress, Reading, RolloutError};
 pub use plan::{CanaryChecks, Plan};
 pub use query::Check;
 pub use record::{Position, StageRecord, State};
-pub use run::{
-    Outcome, Progress, ProgressObserver, Reading, RolloutError, RolloutOptions, rollout,
-};
+pub use run::{ProgressObserver, RolloutOptions, rollout};
