@@ -177,7 +177,10 @@ fn dry_run_prints_the_plan_without_a_cluster() {
 
 #[test]
 fn a_healthy_canary_is_promoted_and_the_cluster_shows_it() {
-    let Some(s) = Setup::start("ecommerce healthy", Traffic::healthy(60.0)) else {
+    let Some(s) = Setup::start(
+        "a_healthy_canary_is_promoted_and_the_cluster_shows_it",
+        Traffic::healthy(60.0),
+    ) else {
         return;
     };
     let out = s.run(&[]);
@@ -206,7 +209,10 @@ fn a_failing_canary_is_rolled_back_with_its_own_exit_code() {
         error_ratio: 0.1,
         ..Traffic::healthy(60.0)
     };
-    let Some(s) = Setup::start("ecommerce failing", failing) else {
+    let Some(s) = Setup::start(
+        "a_failing_canary_is_rolled_back_with_its_own_exit_code",
+        failing,
+    ) else {
         return;
     };
     let out = s.run(&[]);
@@ -233,7 +239,10 @@ fn a_failing_canary_is_rolled_back_with_its_own_exit_code() {
 
 #[test]
 fn ctrl_c_and_kill_leave_a_declared_stage_and_rollout_resumes() {
-    let Some(s) = Setup::start("ecommerce resume", Traffic::healthy(60.0)) else {
+    let Some(s) = Setup::start(
+        "ctrl_c_and_kill_leave_a_declared_stage_and_rollout_resumes",
+        Traffic::healthy(60.0),
+    ) else {
         return;
     };
     // Ctrl-C while stage 0 bakes: exit 130, the mesh stays at stage 0.

@@ -182,7 +182,11 @@ fn plan() -> Plan {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_healthy_canary_is_promoted_to_the_last_stage() {
-    let Some(s) = Setup::start("healthy", Traffic::healthy(50.0), true) else {
+    let Some(s) = Setup::start(
+        "rollout::a_healthy_canary_is_promoted_to_the_last_stage",
+        Traffic::healthy(50.0),
+        true,
+    ) else {
         return;
     };
     let client = s.client().await;
@@ -226,7 +230,11 @@ async fn a_healthy_canary_is_promoted_to_the_last_stage() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_canary_failing_its_success_rate_at_the_second_stage_is_rolled_back() {
-    let Some(s) = Setup::start("success_rate", Traffic::healthy(50.0), true) else {
+    let Some(s) = Setup::start(
+        "rollout::a_canary_failing_its_success_rate_at_the_second_stage_is_rolled_back",
+        Traffic::healthy(50.0),
+        true,
+    ) else {
         return;
     };
     let client = s.client().await;
@@ -286,7 +294,7 @@ async fn a_latency_regression_is_rolled_back() {
         latency_ms: 800.0,
         ..Traffic::healthy(50.0)
     };
-    let Some(s) = Setup::start("latency", slow, true) else {
+    let Some(s) = Setup::start("rollout::a_latency_regression_is_rolled_back", slow, true) else {
         return;
     };
     let client = s.client().await;
@@ -325,7 +333,11 @@ async fn a_latency_regression_is_rolled_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_little_traffic_fails_the_stage() {
-    let Some(s) = Setup::start("traffic", Traffic::healthy(1.0), true) else {
+    let Some(s) = Setup::start(
+        "rollout::too_little_traffic_fails_the_stage",
+        Traffic::healthy(1.0),
+        true,
+    ) else {
         return;
     };
     let client = s.client().await;
@@ -342,7 +354,12 @@ async fn too_little_traffic_fails_the_stage() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prometheus_down_stops_without_promoting() {
-    let s = Setup::start("down", Traffic::healthy(50.0), false).unwrap();
+    let s = Setup::start(
+        "rollout::prometheus_down_stops_without_promoting",
+        Traffic::healthy(50.0),
+        false,
+    )
+    .unwrap();
     let client = s.client().await;
     let port = testkit::prometheus::free_port();
     let down = Client::new(&format!("http://127.0.0.1:{port}")).unwrap();
@@ -372,7 +389,11 @@ async fn prometheus_down_stops_without_promoting() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rollout_killed_mid_stage_resumes_where_it_stopped() {
-    let Some(s) = Setup::start("resume", Traffic::healthy(50.0), true) else {
+    let Some(s) = Setup::start(
+        "rollout::a_rollout_killed_mid_stage_resumes_where_it_stopped",
+        Traffic::healthy(50.0),
+        true,
+    ) else {
         return;
     };
     let client = s.client().await;
@@ -422,7 +443,12 @@ async fn a_rollout_killed_mid_stage_resumes_where_it_stopped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupt_leaves_the_mesh_at_the_stage_applied_last() {
-    let s = Setup::start("interrupt", Traffic::healthy(50.0), false).unwrap();
+    let s = Setup::start(
+        "rollout::an_interrupt_leaves_the_mesh_at_the_stage_applied_last",
+        Traffic::healthy(50.0),
+        false,
+    )
+    .unwrap();
     let client = s.client().await;
     let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let f = Arc::clone(&flag);
@@ -463,7 +489,11 @@ fn the_plan_lists_stages_gates_and_queries() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_query_prometheus_refuses_stops_without_promoting() {
-    let Some(s) = Setup::start("query_error", Traffic::healthy(50.0), true) else {
+    let Some(s) = Setup::start(
+        "rollout::a_query_prometheus_refuses_stops_without_promoting",
+        Traffic::healthy(50.0),
+        true,
+    ) else {
         return;
     };
     let client = s.client().await;
