@@ -104,7 +104,7 @@ codes! {
     PORT_NAME_CONVENTION = "MESH0007" "PortNameConvention" Error
         "a port name does not start with its protocol, is empty, or is used twice";
     INVALID_CANARY_PLAN = "MESH0008" "InvalidCanaryPlan" Error
-        "a canary plan mixes services, has no stages, or has a share outside 0 to 100";
+        "a canary plan mixes services, has no stages, has a share outside 0 to 100, or a gate `rollout` cannot evaluate";
     STAGE_OUT_OF_RANGE = "MESH0009" "StageOutOfRange" Error
         "the canary stage asked for does not exist";
     PERCENT_OUT_OF_RANGE = "MESH0010" "PercentOutOfRange" Error

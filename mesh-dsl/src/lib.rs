@@ -31,6 +31,8 @@
 //!   any [`Resources`].
 //! - `apply` (feature `apply`, on by default): server-side apply, dry run, diff, prune,
 //!   wait.
+//! - `rollout` (feature `rollout`, part of `cli`): walks the canary stages, promoting or
+//!   rolling back on Prometheus metrics.
 //! - `deploy` (feature `cli`): turns a `fn() -> Mesh` into a deploy program (`cli` is its
 //!   deprecated old name).
 //!
@@ -55,6 +57,9 @@ pub mod deploy;
 mod dsl;
 pub mod istio;
 mod model;
+#[cfg(feature = "rollout")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rollout")))]
+pub mod rollout;
 #[cfg(feature = "simulate")]
 #[cfg_attr(docsrs, doc(cfg(feature = "simulate")))]
 pub mod simulate;

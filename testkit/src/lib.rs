@@ -1,6 +1,6 @@
 //! Helpers for the tests of the other workspace crates.
 //!
-//! This crate is never published and is only a dev-dependency. It bundles four kinds of
+//! This crate is never published and is only a dev-dependency. It bundles these kinds of
 //! helpers:
 //!
 //! * **Reference data location**: [`reference_data`] finds the Istio reference data that lives
@@ -15,6 +15,9 @@
 //!   would, except for the CEL rules (`x-kubernetes-validations`), which it does not evaluate.
 //! * **Corpus access**: [`corpus_documents`] and [`corpus`] load the real Istio YAML files that sit
 //!   under `shared/istio/corpus`, and [`is_istio_kind`] tells which of them are Istio resources.
+//! * **Prometheus**: [`prometheus`] runs a real `prometheus` process scraping an exporter of
+//!   Istio-shaped metrics whose values the test controls (missing binary: a failure under CI,
+//!   a visible `SKIPPED` line otherwise).
 //! * **YAML 1.1 reading**: [`yaml11_load_all`] reads YAML the way YAML 1.1 readers (kubectl's
 //!   go-yaml v2, PyYAML) do, so a test can make sure that an emitted plain scalar such as `on`,
 //!   `0755` or `2024-01-01` is not silently turned into something other than a string.
@@ -23,6 +26,7 @@ mod core_shape;
 pub use core_shape::core_shape_problems;
 mod corpus;
 mod crds;
+pub mod prometheus;
 mod schema;
 mod yaml11;
 

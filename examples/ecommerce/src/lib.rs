@@ -3,7 +3,8 @@
 //! - services `user`, `product`, `order` and `payment`; `user` runs v1 and v2;
 //! - an HTTPS gateway for `shop.example.com`, with plain HTTP redirected to HTTPS, routing
 //!   by path prefix;
-//! - a canary of `user` v2 in stages 10% -> 25% -> 50% -> 100%;
+//! - a canary of `user` v2 in stages 10% -> 25% -> 50% -> 100%, promoted by `rollout` while
+//!   v2 answers at least 99% of its requests without a 5xx within a p99 of 500 ms;
 //! - on `product`: an HTTP 500 for requests of test users (header `x-test-user: true`) and
 //!   a 5 s delay for 10% of the rest;
 //! - a circuit breaker on `payment` (connection-pool limits and outlier detection);
@@ -14,6 +15,7 @@
 //!   Loki through the same collector.
 
 use istio_types::Duration;
+use mesh_dsl::route::Percentile;
 use mesh_dsl::{
     Authorization, AuthzRule, Canary, ConnectionPool, Egress, Gateway, Match, Mesh, Mtls, MtlsMode,
     Namespace, OutlierDetection, Policy, Port, Probe, Route, Routes, Service, SidecarScope,
@@ -85,8 +87,14 @@ pub fn mesh() -> Mesh {
             ),
     );
 
-    // The user-service canary: every route to `user` splits between v1 and v2.
-    mesh.canary(Canary::new(user.subset("v1"), user.subset("v2")).stages([10, 25, 50, 100]));
+    // The user-service canary: every route to `user` splits between v1 and v2. `rollout`
+    // moves on while v2's own metrics pass the gates, and rolls back otherwise.
+    mesh.canary(
+        Canary::new(user.subset("v1"), user.subset("v2"))
+            .stages([10, 25, 50, 100])
+            .success_rate(99.0)
+            .latency(Percentile::P99, std::time::Duration::from_millis(500)),
+    );
 
     // Fault injection on product: test users get a 500, 10% of the rest wait 5 s.
     mesh.routes(

@@ -93,6 +93,9 @@ pub(super) enum Command {
     Apply(ApplyArgs),
     /// Delete everything this program deployed (its ApplySet).
     Delete(DeleteArgs),
+    /// Walk the canary stages: apply each, bake it while its gates are measured in
+    /// Prometheus, promote or roll back.
+    Rollout(RolloutArgs),
     /// List the canary stages.
     Stages,
     /// Print the Istio installation fragment that declares the telemetry providers.
@@ -187,6 +190,32 @@ pub(super) struct DeleteArgs {
     /// Report format.
     #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
     pub(super) output: ReportFormat,
+    #[command(flatten)]
+    pub(super) cluster: Cluster,
+}
+
+// The flags of `rollout`.
+#[derive(Args, Debug)]
+pub(super) struct RolloutArgs {
+    /// The Prometheus server, e.g. http://127.0.0.1:9090 (needed unless --dry-run or
+    /// --status).
+    #[arg(long, required_unless_present_any = ["dry_run", "status"])]
+    pub(super) prometheus: Option<String>,
+    /// How often the gates are measured during a stage.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub(super) interval: Duration,
+    /// Each stage's bake time, replacing the canaries' own (for tests and demos).
+    #[arg(long, value_parser = parse_duration)]
+    pub(super) bake: Option<Duration>,
+    /// Print the plan (stages, gates, queries) without touching anything.
+    #[arg(long, conflicts_with = "status")]
+    pub(super) dry_run: bool,
+    /// Print the stage the cluster records, and stop.
+    #[arg(long)]
+    pub(super) status: bool,
+    /// Start again from stage 0 after a rollout that was promoted or rolled back.
+    #[arg(long)]
+    pub(super) restart: bool,
     #[command(flatten)]
     pub(super) cluster: Cluster,
 }

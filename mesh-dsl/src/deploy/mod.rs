@@ -20,6 +20,8 @@
 //!                    [--delete-namespaces=empty|force] [-o text|json] (cluster flags)
 //! my-deploy delete   [--dry-run=server] [--delete-namespaces=empty|force]
 //!                    [-o text|json]                                (cluster flags)
+//! my-deploy rollout  --prometheus URL [--interval 10s] [--bake 5m] [--restart]
+//!                    [--dry-run] [--status]                        (cluster flags)
 //! my-deploy stages
 //! my-deploy install  [--format operator|helm]
 //!
@@ -45,6 +47,9 @@
 //! | 4 | objects failed: refused by the server's dry run (nothing written: namespaces and the ApplySet record created only for the dry run are removed again), conflicts, writes or deletes failing after retries, or the timeout passed |
 //! | 5 | applied, but `--wait` found Deployments not rolled out in time |
 //! | 6 | `diff` found differences |
+//! | 7 | `rollout`: a gate failed and traffic went back to the stable versions (or the recorded rollout was rolled back: `--restart` starts again) |
+//! | 8 | `rollout`: the metrics could not be read (Prometheus unreachable, a query refused): stopped at the stage applied last, without promoting |
+//! | 130 | `rollout` interrupted (Ctrl-C or SIGTERM): the mesh stays at the stage applied last, recorded; run it again to resume |
 
 use std::ffi::OsString;
 use std::io::IsTerminal as _;
@@ -78,6 +83,12 @@ pub mod exit {
     pub const NOT_READY: u8 = 5;
     /// `diff` found differences.
     pub const DIFFERENCES: u8 = 6;
+    /// `rollout` rolled back: a gate failed.
+    pub const ROLLED_BACK: u8 = 7;
+    /// `rollout` stopped: the metrics could not be read.
+    pub const METRICS: u8 = 8;
+    /// `rollout` interrupted.
+    pub const INTERRUPTED: u8 = 130;
 }
 
 /// Runs the deploy program with the process's arguments; see the [module docs](self).
@@ -132,6 +143,7 @@ fn dispatch(mesh: &Mesh, command: Command, program: &str) -> u8 {
         Command::Diff(args) => commands::diff(mesh, args, program),
         Command::Apply(args) => commands::apply(mesh, args, program),
         Command::Delete(args) => commands::delete(args, program),
+        Command::Rollout(args) => commands::rollout(mesh, args, program),
     }
 }
 

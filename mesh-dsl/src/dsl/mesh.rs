@@ -110,6 +110,11 @@ impl Mesh {
         self.canaries.push(canary);
     }
 
+    /// The canary plans, in the order added.
+    pub fn canaries(&self) -> &[Canary] {
+        &self.canaries
+    }
+
     /// Sets the traffic policy for calls to a service (its DestinationRule).
     pub fn policy(&mut self, service: &ServiceRef, policy: Policy) {
         self.policies

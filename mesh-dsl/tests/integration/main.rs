@@ -9,6 +9,8 @@ mod compile;
 mod dsl_bookinfo_features;
 mod features;
 mod gateway_api;
+#[cfg(feature = "rollout")]
+mod rollout;
 #[cfg(feature = "simulate")]
 mod simulate;
 #[cfg(feature = "simulate")]

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::super::{Cx, describe};
 use crate::codes;
 use crate::diag::Severity;
-use crate::route::{Action, Canary, Route, Routes, RoutesScope, Target};
+use crate::route::{Action, Canary, Gate, Route, Routes, RoutesScope, Target};
 use crate::service::Service;
 
 impl<'m> Cx<'m> {
@@ -59,12 +59,52 @@ impl<'m> Cx<'m> {
                 ),
             ));
         }
+        self.check_gates(c);
         self.check_subset(&c.stable, || {
             format!("canary of {}/{}", svc.namespace, svc.name)
         });
         self.check_subset(&c.canary, || {
             format!("canary of {}/{}", svc.namespace, svc.name)
         });
+    }
+
+    /// MESH0008 for gates `rollout` could not evaluate: a success rate outside 0 to 100,
+    /// a NaN threshold, an empty query, or no bake time.
+    fn check_gates(&mut self, c: &Canary) {
+        let svc = &c.stable.service;
+        let mut problems = Vec::new();
+        if c.bake.is_zero() {
+            problems.push("its bake time is zero".to_string());
+        }
+        for g in &c.gates {
+            match g {
+                Gate::SuccessRate { min_percent } if !(0.0..=100.0).contains(min_percent) => {
+                    problems.push(format!(
+                        "its success-rate gate asks for {min_percent}%; a success rate is 0 to 100"
+                    ));
+                }
+                Gate::Query {
+                    name,
+                    promql,
+                    threshold,
+                    ..
+                } => {
+                    if promql.trim().is_empty() {
+                        problems.push(format!("its gate {name:?} has an empty query"));
+                    }
+                    if threshold.is_nan() {
+                        problems.push(format!("its gate {name:?} has a NaN threshold"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for p in problems {
+            self.report(
+                codes::INVALID_CANARY_PLAN
+                    .diagnostic(format!("canary of {}/{}: {p}", svc.namespace, svc.name)),
+            );
+        }
     }
 
     /// MESH0008 when a service has a second, different canary plan (`prev` is the one

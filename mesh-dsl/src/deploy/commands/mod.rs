@@ -3,11 +3,13 @@
 mod apply;
 mod diff;
 mod render;
+mod rollout;
 mod validate;
 
 pub(super) use apply::{apply, delete};
 pub(super) use diff::diff;
 pub(super) use render::{install, render, stages};
+pub(super) use rollout::rollout;
 pub(super) use validate::validate;
 
 use crate::{Compiled, Mesh};

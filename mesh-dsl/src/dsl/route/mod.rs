@@ -12,12 +12,14 @@ use istio_types::networking::v1::{CorsPolicy, HttpRedirect, HttpRetry, RedirectP
 
 mod canary;
 mod cors;
+mod gate;
 mod matching;
 mod routes;
 mod target;
 
-pub use canary::Canary;
+pub use canary::{Canary, DEFAULT_BAKE, DEFAULT_MIN_REQUESTS};
 pub use cors::Cors;
+pub use gate::{Comparison, Gate, Percentile, QueryGate};
 pub(crate) use matching::GatewayScope;
 pub use matching::{Match, exact, prefix, regex};
 pub use routes::Routes;
