@@ -25,6 +25,7 @@
 //! ```
 
 mod authz;
+mod bounded;
 mod cert;
 mod conditions;
 mod deployment;
