@@ -239,6 +239,10 @@ pub enum StreamError {
 /// assert_eq!(docs[0].document.kind(), "Gateway");
 /// ```
 ///
+/// A `kind: List` document is read as its items (see [`for_each_item`]), each a
+/// [`SourceDocument`] with the list's index and line. Documents are read one at a time
+/// ([`yaml::for_each_document`]), so the raw values are never all held at once.
+///
 /// # Errors
 /// [`StreamError::Yaml`] when the text is not YAML; otherwise [`StreamError::Invalid`]
 /// with every document that has problems (all of them, not just the first).

@@ -14,6 +14,8 @@ pub(crate) enum Failure {
     Invalid,
     /// Input that could not be read, or output that could not be written (exit 2).
     Unreadable,
+    /// An input over mesh's size limits, or larger than the memory available (exit 3).
+    TooLarge,
 }
 
 /// One input: where it came from and its text.
@@ -40,16 +42,18 @@ pub(crate) const MAX_INPUT_BYTES: u64 = 1 << 30;
 pub(crate) fn read_inputs(args: &[String]) -> Result<Vec<Input>, Failure> {
     let mut inputs = Vec::new();
     let mut unreadable = false;
+    let mut too_large = false;
     let mut walk = Walk::default();
     for arg in args {
         if arg == "-" {
-            match read_limited(std::io::stdin().lock()) {
+            match read_limited(std::io::stdin().lock(), None) {
                 Ok(text) => inputs.push(Input {
                     origin: "-".into(),
                     text,
                 }),
                 Err(e) => {
                     eprintln!("error: cannot read standard input: {e}");
+                    too_large |= matches!(e, ReadError::TooLarge(_));
                     unreadable = true;
                 }
             }
@@ -72,7 +76,13 @@ pub(crate) fn read_inputs(args: &[String]) -> Result<Vec<Input>, Failure> {
         };
         unreadable |= std::mem::take(&mut walk.unreadable);
         for file in files {
-            let text = std::fs::File::open(&file).and_then(read_limited);
+            let text = std::fs::File::open(&file)
+                .map_err(ReadError::Io)
+                .and_then(|f| {
+                    // The size of a regular file, to reserve it at once (a pipe has none).
+                    let size = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+                    read_limited(f, size)
+                });
             match text {
                 Ok(text) => inputs.push(Input {
                     origin: file.display().to_string(),
@@ -80,30 +90,82 @@ pub(crate) fn read_inputs(args: &[String]) -> Result<Vec<Input>, Failure> {
                 }),
                 Err(e) => {
                     eprintln!("error: cannot read {}: {e}", file.display());
+                    too_large |= matches!(e, ReadError::TooLarge(_));
                     unreadable = true;
                 }
             }
         }
     }
-    if unreadable {
+    if too_large {
+        Err(Failure::TooLarge)
+    } else if unreadable {
         Err(Failure::Unreadable)
     } else {
         Ok(inputs)
     }
 }
 
-/// Reads a whole input as UTF-8, refusing more than [`MAX_INPUT_BYTES`] (an explicit
-/// `-f /dev/zero` would otherwise grow until the allocator aborts).
-fn read_limited(r: impl Read) -> std::io::Result<String> {
-    let mut text = String::new();
-    let n = r.take(MAX_INPUT_BYTES + 1).read_to_string(&mut text)?;
-    if n as u64 > MAX_INPUT_BYTES {
-        return Err(std::io::Error::other(format!(
-            "more than {MAX_INPUT_BYTES} bytes; mesh reads at most 1 GiB per input \
-             (split it into several files)"
-        )));
+/// Why an input could not be read.
+enum ReadError {
+    /// The operating system's error.
+    Io(std::io::Error),
+    /// Longer than [`MAX_INPUT_BYTES`], or more than the memory available.
+    TooLarge(String),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Io(e) => e.fmt(f),
+            Self::TooLarge(why) => f.write_str(why),
+        }
     }
-    Ok(text)
+}
+
+/// Reads a whole input as UTF-8, refusing more than [`MAX_INPUT_BYTES`] (an explicit
+/// `-f /dev/zero` would otherwise grow until the allocator aborts) and reserving memory
+/// fallibly, so that an input larger than the memory available is an error, not an abort.
+fn read_limited(r: impl Read, size: Option<u64>) -> Result<String, ReadError> {
+    let too_large = || {
+        ReadError::TooLarge(format!(
+            "longer than {MAX_INPUT_BYTES} bytes; mesh reads at most 1 GiB per input \
+             (split it into several files)"
+        ))
+    };
+    let no_memory = |n: usize| {
+        ReadError::TooLarge(format!(
+            "not enough memory to hold {n} bytes of input (split it into several files)"
+        ))
+    };
+    let mut buf: Vec<u8> = Vec::new();
+    if let Some(size) = size {
+        if size > MAX_INPUT_BYTES {
+            return Err(too_large());
+        }
+        let size = usize::try_from(size).map_err(|_| too_large())?;
+        buf.try_reserve_exact(size).map_err(|_| no_memory(size))?;
+    }
+    let mut r = r.take(MAX_INPUT_BYTES + 1);
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = match r.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ReadError::Io(e)),
+        };
+        buf.try_reserve(n).map_err(|_| no_memory(buf.len() + n))?;
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    if buf.len() as u64 > MAX_INPUT_BYTES {
+        return Err(too_large());
+    }
+    String::from_utf8(buf).map_err(|_| {
+        ReadError::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        ))
+    })
 }
 
 /// A file system object's identity: the same for every path (or link) leading to it.

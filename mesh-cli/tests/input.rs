@@ -359,12 +359,38 @@ fn parser_limits_are_explained_in_words() {
         (key.as_str(), "did you forget a ':'?"),
         (second.as_str(), "in document 2 at line 3"),
     ] {
-        for cmd in ["validate", "fmt"] {
+        // A bomb takes seconds to refuse in a debug build: once is enough.
+        let cmds: &[&str] = if words == "a YAML bomb?" {
+            &["validate"]
+        } else {
+            &["validate", "fmt"]
+        };
+        for &cmd in cmds {
             let out = mesh(&[cmd, "-f", "-"], input);
             let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
             assert_eq!(out.status.code(), Some(1), "{cmd}: {all}");
             assert!(all.contains(words), "{cmd}: {all}");
             assert!(!all.contains(" { "), "{cmd}: no Rust structure: {all}");
         }
+    }
+}
+
+#[test]
+fn an_input_over_the_size_limit_exits_3_without_reading_it() {
+    let dir = TempDir::new("huge");
+    let huge = dir.path().join("huge.yaml");
+    // Sparse: 1 GiB and one byte long, no disk space used, never read.
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len((1 << 30) + 1)
+        .unwrap();
+    for cmd in ["validate", "fmt"] {
+        let out = mesh(&[cmd, "-f", dir.arg()], "");
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{cmd}: {stderr}");
+        assert!(
+            stderr.contains("mesh reads at most 1 GiB per input"),
+            "{stderr}"
+        );
     }
 }

@@ -4,5 +4,6 @@ mod cel_rules;
 mod fidelity;
 #[cfg(feature = "kube")]
 mod kube_resource;
+mod limits;
 mod strict;
 mod yaml11;
