@@ -79,7 +79,12 @@ impl Read {
     /// Every object, the valid ones and the repaired copies, for analysis. Moves them
     /// rather than copying, so only one copy of the objects is ever held.
     pub fn all(&mut self) -> Resources {
-        let mut all = std::mem::take(&mut self.valid).into_vec();
+        let valid = std::mem::take(&mut self.valid);
+        if self.repaired.is_empty() {
+            // Already in order.
+            return valid;
+        }
+        let mut all = valid.into_vec();
         all.append(&mut self.repaired);
         Resources::from_vec(all)
     }
@@ -113,7 +118,12 @@ pub(crate) fn read_all(inputs: Vec<Input>) -> Read {
                             .or_insert_with(|| Rc::clone(&origin));
                     }
                 }
-                valid.extend(loaded.resources);
+                // The first input's objects are taken as they are, not copied.
+                if valid.is_empty() {
+                    valid = loaded.resources;
+                } else {
+                    valid.extend(loaded.resources);
+                }
                 repaired.extend(loaded.repaired);
                 diagnostics.extend(loaded.diagnostics);
             }
