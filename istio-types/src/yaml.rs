@@ -919,9 +919,10 @@ mod tests {
 
         let err = parse_stream("ok: 1\n---\na: 1\na: 2\n").unwrap_err();
         assert_eq!((err.line(), err.column()), (Some(4), Some(1)));
+        // The document is named when it is not the first.
         assert_eq!(
             err.to_string(),
-            "invalid yaml at line 4, column 1: duplicate mapping key: a"
+            "invalid yaml in document 2 at line 4, column 1: duplicate mapping key: a"
         );
 
         for bad in [
