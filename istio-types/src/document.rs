@@ -194,6 +194,9 @@ pub struct DocumentError {
     pub kind: Option<String>,
     /// The document's `namespace/name`, when it has one.
     pub name: Option<String>,
+    /// For an item of a `kind: List` document, its 1-based position in the list (and in
+    /// the lists around it, outermost first); empty otherwise.
+    pub item: Vec<usize>,
     /// Every problem found, each with its field path.
     pub errors: Vec<FieldError>,
 }
@@ -203,6 +206,9 @@ impl fmt::Display for DocumentError {
         write!(f, "{}: document {}", self.origin, self.index + 1)?;
         if let Some(line) = self.line {
             write!(f, " (line {line})")?;
+        }
+        for i in &self.item {
+            write!(f, ", item {i}")?;
         }
         match (&self.kind, &self.name) {
             (Some(k), Some(n)) => write!(f, ", {k} {n}")?,
@@ -248,50 +254,96 @@ pub enum StreamError {
 /// assert_eq!(docs[0].document.kind(), "Gateway");
 /// ```
 ///
+/// A `kind: List` document is read as its items (see [`for_each_item`]), each a
+/// [`SourceDocument`] with the list's index and line. Documents are read one at a time
+/// ([`yaml::for_each_document`]), so the raw values are never all held at once.
+///
 /// # Errors
 /// [`StreamError::Yaml`] when the text is not YAML; otherwise [`StreamError::Invalid`]
 /// with every document that has problems (all of them, not just the first).
 pub fn parse_stream(src: &str, origin: &str) -> Result<Vec<SourceDocument>, StreamError> {
-    let raw = yaml::parse_stream(src).map_err(|source| StreamError::Yaml {
+    let mut docs = Vec::new();
+    let mut errors = Vec::new();
+    yaml::for_each_document(src, |d| {
+        let (index, line) = (d.index, d.line);
+        for_each_item(d.value, &mut |item, value| {
+            let kind = value.get("kind").and_then(Value::as_str).map(String::from);
+            let name = name_of(&value);
+            let api_version = value
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            match Document::from_value(value) {
+                Ok(document) => docs.push(SourceDocument {
+                    index,
+                    line,
+                    api_version,
+                    document,
+                }),
+                Err(errs) => errors.push(DocumentError {
+                    origin: origin.to_string(),
+                    index,
+                    line,
+                    kind,
+                    name,
+                    item: item.to_vec(),
+                    errors: errs,
+                }),
+            }
+        });
+    })
+    .map_err(|source| StreamError::Yaml {
         origin: origin.to_string(),
         source,
     })?;
-    let mut docs = Vec::with_capacity(raw.len());
-    let mut errors = Vec::new();
-    for d in raw {
-        let kind = d
-            .value
-            .get("kind")
-            .and_then(Value::as_str)
-            .map(String::from);
-        let name = name_of(&d.value);
-        let api_version = d
-            .value
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        match Document::from_value(d.value) {
-            Ok(document) => docs.push(SourceDocument {
-                index: d.index,
-                line: d.line,
-                api_version,
-                document,
-            }),
-            Err(errs) => errors.push(DocumentError {
-                origin: origin.to_string(),
-                index: d.index,
-                line: d.line,
-                kind,
-                name,
-                errors: errs,
-            }),
-        }
-    }
     if errors.is_empty() {
         Ok(docs)
     } else {
         Err(StreamError::Invalid(errors))
+    }
+}
+
+/// Whether `v` is a `kind: List` document (or another `*List` kind, such as
+/// `VirtualServiceList`) holding `items`: `kubectl` reads such a document as its items.
+#[must_use]
+pub fn is_list(v: &Value) -> bool {
+    v.get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| k.ends_with("List"))
+        && v.get("items").is_some_and(Value::is_array)
+}
+
+/// Calls `f` with every object `v` stands for: the items of a `kind: List` (see
+/// [`is_list`]; lists in lists too), with their 1-based positions (outermost first), or
+/// `v` itself with no position. The one place where lists are unpacked, so every reader
+/// sees the same objects.
+///
+/// ```
+/// use serde_json::json;
+/// let list = json!({"apiVersion": "v1", "kind": "List", "items": [{"kind": "A"}, {"kind": "B"}]});
+/// let mut seen = Vec::new();
+/// istio_types::document::for_each_item(list, &mut |at, v| seen.push((at.to_vec(), v["kind"].clone())));
+/// assert_eq!(seen, [(vec![1], json!("A")), (vec![2], json!("B"))]);
+/// ```
+pub fn for_each_item(v: Value, f: &mut impl FnMut(&[usize], Value)) {
+    let mut at = Vec::new();
+    unpack(v, &mut at, f);
+}
+
+fn unpack(v: Value, at: &mut Vec<usize>, f: &mut impl FnMut(&[usize], Value)) {
+    if is_list(&v) {
+        if let Value::Object(mut m) = v
+            && let Some(Value::Array(items)) = m.remove("items")
+        {
+            for (i, item) in items.into_iter().enumerate() {
+                at.push(i + 1);
+                unpack(item, at, f);
+                at.pop();
+            }
+        }
+    } else {
+        f(at, v);
     }
 }
 

@@ -54,10 +54,13 @@ pub struct YamlDocument {
 #[non_exhaustive]
 pub enum YamlError {
     /// The input is not valid YAML, or holds something that JSON cannot represent.
-    #[error("invalid yaml{}: {message}", at(*.line, *.column))]
+    #[error("invalid yaml{}{}: {message}", in_document(*.document), at(*.line, *.column))]
     Parse {
         /// What is wrong.
         message: String,
+        /// The 1-based document of the stream the problem is in, when it is not the
+        /// first.
+        document: Option<usize>,
         /// The 1-based line of the problem, when known.
         line: Option<usize>,
         /// The 1-based column of the problem, when known.
@@ -69,6 +72,10 @@ pub enum YamlError {
         /// What went wrong.
         message: String,
     },
+}
+
+fn in_document(document: Option<usize>) -> String {
+    document.map_or_else(String::new, |d| format!(" in document {d}"))
 }
 
 fn at(line: Option<usize>, column: Option<usize>) -> String {
@@ -106,22 +113,40 @@ impl YamlError {
         let column = location
             .and_then(|l| usize::try_from(l.column()).ok())
             .filter(|c| *c > 0);
-        let mut message = err.without_snippet().to_string();
-        // The backend appends the position to its message; it is kept in fields instead.
-        if let (Some(l), Some(c)) = (line, column) {
-            let suffix = format!(" at line {l}, column {c}");
-            if let Some(stripped) = message.strip_suffix(&suffix) {
+        let message = limit_message(err.without_snippet()).unwrap_or_else(|| {
+            let mut message = err.without_snippet().to_string();
+            // The backend appends the position to its message; it is kept in fields
+            // instead.
+            if let (Some(l), Some(c)) = (line, column) {
+                let suffix = format!(" at line {l}, column {c}");
+                if let Some(stripped) = message.strip_suffix(&suffix) {
+                    message.truncate(stripped.len());
+                }
+            }
+            // Advice about the backend's own settings means nothing to our users.
+            if let Some(stripped) =
+                message.strip_suffix(", set DuplicateKeyPolicy in Options if acceptable")
+            {
                 message.truncate(stripped.len());
             }
-        }
-        // Advice about the backend's own settings means nothing to our users.
-        if let Some(stripped) =
-            message.strip_suffix(", set DuplicateKeyPolicy in Options if acceptable")
-        {
-            message.truncate(stripped.len());
-        }
+            if message == "simple key expected ':'" {
+                message = format!(
+                    "a line that is neither `key: value` nor a list item, or a mapping key \
+                     longer than {} bytes: keys must be short and end with ':'; did you \
+                     forget a ':'?",
+                    thousands(MAX_KEY_BYTES)
+                );
+            } else if looks_like_debug(&message) {
+                // A backend message we have no words for yet: never show its internals.
+                message = "the YAML reader stopped at a limit it enforces (the document \
+                           is too large, too deep or too repetitive)"
+                    .to_string();
+            }
+            message
+        });
         Self::Parse {
             message,
+            document: None,
             line,
             column,
         }
@@ -132,6 +157,106 @@ impl YamlError {
             message: err.to_string(),
         }
     }
+}
+
+/// The deepest nesting of maps and lists read.
+pub const MAX_DEPTH: usize = 64;
+/// The most nodes alias expansion may produce in one document (YAML bombs).
+pub const MAX_ALIAS_EXPANSION: usize = 1_000_000;
+/// The longest mapping key (without `?`) read, in bytes.
+pub const MAX_KEY_BYTES: usize = 1024;
+/// The most nodes (maps, lists, scalars) in one document.
+pub const MAX_NODES: usize = 100_000_000;
+/// The most text (all scalars together) in one document, and in one input, in bytes.
+pub const MAX_BYTES: usize = 1 << 30;
+
+/// `1000000` as `1,000,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Whether a message shows a Rust structure (`Name { field: 1 }`) rather than words.
+fn looks_like_debug(message: &str) -> bool {
+    message
+        .find(" { ")
+        .is_some_and(|i| message[i..].contains(": ") && message[i..].contains(" }"))
+}
+
+/// Words for the backend's limits (its budget and alias checks): what was hit, and what
+/// to do about it.
+fn limit_message(err: &serde_saphyr::Error) -> Option<String> {
+    use serde_saphyr::Error as E;
+    use serde_saphyr::budget::BudgetBreach as B;
+    let bomb = || {
+        format!(
+            "more than {} nodes from aliases (*name) in one document (a YAML bomb?): mesh \
+             expands aliases to at most {} nodes per document; write the repeated parts out, \
+             or repeat them less",
+            thousands(MAX_ALIAS_EXPANSION),
+            thousands(MAX_ALIAS_EXPANSION)
+        )
+    };
+    // The backend wraps errors met while replaying an alias, and snippets; unwrap them.
+    let mut err = err;
+    while let E::AliasError { error, .. } | E::WithSnippet { error, .. } = err {
+        err = error;
+    }
+    let text = match err {
+        E::Budget { breach, .. } => match breach {
+            B::Depth { .. } => format!(
+                "nesting deeper than {MAX_DEPTH} levels (maps and lists inside each other): \
+                 mesh reads at most {MAX_DEPTH}; Kubernetes objects are far shallower \
+                 (unbalanced brackets, or a generator gone wrong?)"
+            ),
+            B::RecordedAnchorEvents { .. }
+            | B::RecordedAnchorBytes { .. }
+            | B::Aliases { .. }
+            | B::AliasAnchorRatio { .. } => bomb(),
+            B::Anchors { .. } => {
+                "too many anchors (&name) in one document: split it into several documents"
+                    .to_string()
+            }
+            B::Events { .. } | B::Nodes { .. } => format!(
+                "more than {} nodes in one document: split it into several documents",
+                thousands(MAX_NODES)
+            ),
+            B::ScalarBytes { .. } => format!(
+                "more than {} bytes of text in one document: split it into several documents",
+                thousands(MAX_BYTES)
+            ),
+            B::InputBytes { .. } => format!(
+                "the input is longer than {} bytes: mesh reads at most 1 GiB per input; \
+                 split it into several files",
+                thousands(MAX_BYTES)
+            ),
+            B::Documents { .. } => {
+                "too many documents in one input: split it into several files".to_string()
+            }
+            B::MergeKeys { .. } => {
+                "too many merge keys (<<) in one document: write the merged maps out".to_string()
+            }
+            _ => "the YAML reader stopped at one of its limits (the document is too large, \
+                  too deep or too repetitive): split it into several documents"
+                .to_string(),
+        },
+        E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayCounterOverflow { .. } => bomb(),
+        E::AliasReplayStackDepthExceeded { .. } => format!(
+            "aliases (*name) nested deeper than {MAX_DEPTH} levels (a YAML bomb?): write the \
+             repeated parts out"
+        ),
+        _ => return None,
+    };
+    Some(text)
 }
 
 fn read_options() -> serde_saphyr::Options {
@@ -145,10 +270,17 @@ fn read_options() -> serde_saphyr::Options {
         // backend's protection against alias bombs and runaway nesting.
         budget: serde_saphyr::budget! {
             max_documents: 1_000_000,
-            max_nodes: 100_000_000,
-            max_events: 400_000_000,
-            max_total_scalar_bytes: 1 << 30,
-            max_reader_input_bytes: Some(1 << 30),
+            max_nodes: MAX_NODES,
+            max_events: 4 * MAX_NODES,
+            max_total_scalar_bytes: MAX_BYTES,
+            max_reader_input_bytes: Some(MAX_BYTES),
+            max_depth: MAX_DEPTH,
+            max_recorded_anchor_events: MAX_ALIAS_EXPANSION,
+            simple_key_max_lookahead: MAX_KEY_BYTES,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: MAX_ALIAS_EXPANSION,
+            max_replay_stack_depth: MAX_DEPTH,
         },
     }
 }
@@ -194,31 +326,60 @@ fn write_options() -> serde_saphyr::SerializerOptions {
 /// # Ok::<(), istio_types::yaml::YamlError>(())
 /// ```
 pub fn parse_stream(src: &str) -> Result<Vec<YamlDocument>, YamlError> {
-    let parsed: Vec<serde_saphyr::Spanned<Value>> =
-        serde_saphyr::from_multiple_with_options(src, read_options())
-            .map_err(|e| YamlError::from_read(&e))?;
+    let mut docs = Vec::new();
+    for_each_document(src, |d| docs.push(d))?;
+    Ok(docs)
+}
+
+/// Reads a stream of YAML documents one at a time, handing each to `f` as soon as it is
+/// read, so that only one document's value is held at a time (see [`parse_stream`],
+/// which collects them).
+///
+/// # Errors
+/// As [`parse_stream`]: the first problem ends the read; `f` has then seen the documents
+/// before it.
+///
+/// ```
+/// let mut kinds = Vec::new();
+/// istio_types::yaml::for_each_document("kind: A\n---\nkind: B\n", |d| kinds.push(d.value["kind"].clone()))?;
+/// assert_eq!(kinds, ["A", "B"]);
+/// # Ok::<(), istio_types::yaml::YamlError>(())
+/// ```
+pub fn for_each_document(src: &str, mut f: impl FnMut(YamlDocument)) -> Result<(), YamlError> {
     // The backend drops null documents without saying where they were, so the
     // documents are enumerated separately and matched by where their content starts.
     let roots = document_roots(src);
-
-    let mut docs = Vec::with_capacity(parsed.len());
+    let mut reader = src.as_bytes();
     let mut next = 0;
-    for spanned in parsed {
+    // The backend's streaming reader deserializes one document at a time (its string
+    // reader would first collect every document).
+    let stream = serde_saphyr::read_with_options::<_, serde_saphyr::Spanned<Value>>(
+        &mut reader,
+        read_options(),
+    );
+    for spanned in stream {
+        let spanned = spanned.map_err(|e| {
+            let mut err = YamlError::from_read(&e);
+            if let YamlError::Parse { document, line, .. } = &mut err {
+                // Name the document when it is not the first (or only) one.
+                let n = match *line {
+                    Some(l) => roots.document_at(l),
+                    None => next + 1,
+                };
+                *document = (n > 1).then_some(n);
+            }
+            err
+        })?;
         if spanned.value.is_null() {
             continue;
         }
-        let offset = spanned
-            .referenced
-            .span()
-            .byte_offset()
-            .and_then(|o| usize::try_from(o).ok());
-        let matched = roots.as_deref().and_then(|roots| {
-            let rest = roots.get(next..)?;
-            let pos = rest
-                .iter()
-                .position(|r| offset.is_some() && r.and_then(|r| r.offset) == offset)?;
-            Some((next + pos, rest[pos]))
-        });
+        // The streaming reader knows lines and columns (not byte offsets).
+        let at = (spanned.referenced.line(), spanned.referenced.column());
+        let rest = roots.roots.get(next..).unwrap_or_default();
+        let matched = rest
+            .iter()
+            .position(|r| r.is_some_and(|r| at.0 > 0 && (r.line as u64, r.column as u64) == at))
+            .map(|pos| (next + pos, rest[pos]));
         let (index, root) = match matched {
             Some((index, root)) => (index, root),
             // Not expected to happen; keep indices increasing all the same.
@@ -230,32 +391,48 @@ pub fn parse_stream(src: &str) -> Result<Vec<YamlDocument>, YamlError> {
                 .ok()
                 .filter(|l| *l > 0)
         });
-        docs.push(YamlDocument {
+        f(YamlDocument {
             index,
             line,
             value: spanned.value,
         });
     }
-    Ok(docs)
+    Ok(())
 }
 
 /// Where a document's root node starts.
 #[derive(Clone, Copy, Debug)]
 struct Root {
-    offset: Option<usize>,
     line: usize,
+    column: usize,
 }
 
-/// The root position of every document in `src` (`None` for documents without
-/// content), or `None` if the stream cannot be enumerated.
-fn document_roots(src: &str) -> Option<Vec<Option<Root>>> {
-    let mut roots = Vec::new();
+/// The documents of `src` as far as the event parser reads them: where each starts (its
+/// 1-based line) and where its root node starts (`None` for documents without content).
+#[derive(Default)]
+struct Roots {
+    starts: Vec<usize>,
+    roots: Vec<Option<Root>>,
+}
+
+impl Roots {
+    /// The 1-based document holding `line`.
+    fn document_at(&self, line: usize) -> usize {
+        self.starts.partition_point(|s| *s <= line).max(1)
+    }
+}
+
+fn document_roots(src: &str) -> Roots {
+    let mut out = Roots::default();
     let mut awaiting_root = false;
     for event in Parser::new_from_str(src) {
-        let (event, span) = event.ok()?;
+        let Ok((event, span)) = event else {
+            break;
+        };
         match event {
             Event::DocumentStart(..) => {
-                roots.push(None);
+                out.starts.push(span.start.line());
+                out.roots.push(None);
                 awaiting_root = true;
             }
             Event::Scalar(..)
@@ -265,17 +442,17 @@ fn document_roots(src: &str) -> Option<Vec<Option<Root>>> {
                 if awaiting_root =>
             {
                 awaiting_root = false;
-                if let Some(slot) = roots.last_mut() {
+                if let Some(slot) = out.roots.last_mut() {
                     *slot = Some(Root {
-                        offset: span.start.byte_offset(),
                         line: span.start.line(),
+                        column: span.start.col() + 1,
                     });
                 }
             }
             _ => {}
         }
     }
-    Some(roots)
+    out
 }
 
 /// Writes one value as a YAML document (without a leading `---`), ending in a newline.
@@ -742,9 +919,10 @@ mod tests {
 
         let err = parse_stream("ok: 1\n---\na: 1\na: 2\n").unwrap_err();
         assert_eq!((err.line(), err.column()), (Some(4), Some(1)));
+        // The document is named when it is not the first.
         assert_eq!(
             err.to_string(),
-            "invalid yaml at line 4, column 1: duplicate mapping key: a"
+            "invalid yaml in document 2 at line 4, column 1: duplicate mapping key: a"
         );
 
         for bad in [

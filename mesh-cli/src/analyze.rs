@@ -87,8 +87,8 @@ pub(crate) fn run(args: &AnalyzeArgs) -> Result<(), Failure> {
         }
     }
     let inputs = read_inputs(&args.report.files)?;
-    let read = read_all(&inputs);
-    let mut diagnostics = read.diagnostics;
+    let mut read = read_all(inputs);
+    let mut diagnostics = std::mem::take(&mut read.diagnostics);
     // Documents that do not fit their schema are schema.ValidationAnalyzer's findings: with
     // named analyzers, only when it is one of them (as in istioctl analyze).
     let schema = mesh_dsl::analyze::analyzer("schema.ValidationAnalyzer");
@@ -98,17 +98,17 @@ pub(crate) fn run(args: &AnalyzeArgs) -> Result<(), Failure> {
             .iter()
             .any(|n| schema.is_some_and(|a| a.is_named(n)))
     {
-        diagnostics = diagnostics
-            .into_iter()
-            .filter(|d| d.resource.is_none())
-            .collect();
+        diagnostics.retain(|d| d.resource.is_none());
     }
     if args.analyzers.is_empty() {
         diagnostics.extend(per_resource_checks(&read.valid));
     }
-    diagnostics.extend(analyze(&read.all, &opts));
+    let checked = read.count();
+    let all = read.all();
+    diagnostics.extend(analyze(&all, &opts));
+    drop(all);
     diagnostics.sort();
-    report(&diagnostics, &read.origins, read.all.len(), &args.report)
+    report(&diagnostics, &read.origins, checked, &args.report)
 }
 
 fn read_file(path: &std::path::Path) -> Result<String, Failure> {

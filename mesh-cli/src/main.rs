@@ -12,7 +12,7 @@
 //! ```
 //!
 //! Exit codes: 0 success, 1 invalid input (every problem is printed), 2 input that could
-//! not be read.
+//! not be read, 3 an input too large (over 1 GiB, or more than the memory available).
 
 use std::process::ExitCode;
 
@@ -43,7 +43,8 @@ struct Cli {
 enum Command {
     /// Parse every document and print it back as canonical YAML: one stream, stable key
     /// order, each resource at the apiVersion it was read with (see `--to-version`).
-    /// Nothing is printed unless every document is valid.
+    /// Nothing is printed unless every document is valid. A `kind: List` is printed as its
+    /// items, each a document of its own.
     Fmt {
         /// Files or directories to read (`.yaml`, `.yml`, `.json`; directories recursively,
         /// in name order), or `-` for standard input.
@@ -87,5 +88,6 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Invalid) => ExitCode::from(1),
         Err(Failure::Unreadable) => ExitCode::from(2),
+        Err(Failure::TooLarge) => ExitCode::from(3),
     }
 }

@@ -2,7 +2,8 @@
 //! of every input, and the printing of the findings.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::IsTerminal as _;
+use std::io::{IsTerminal as _, Write};
+use std::rc::Rc;
 
 use mesh_dsl::analyze::load_stream;
 use mesh_dsl::diag::{Diagnostic, Diagnostics, ResourceRef, Severity};
@@ -10,7 +11,7 @@ use mesh_dsl::{Resource, Resources};
 use serde_json::json;
 
 use crate::input::{Failure, Input};
-use crate::output::write_stdout;
+use crate::output::write_result;
 
 /// How findings are printed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -63,35 +64,66 @@ pub(crate) struct ReportArgs {
 pub(crate) struct Read {
     /// Objects that decoded strictly.
     pub valid: Resources,
-    /// Those plus repaired copies of the invalid ones, for analysis.
-    pub all: Resources,
+    /// Repaired copies of the invalid ones, for analysis (see [`Read::all`]).
+    pub repaired: Vec<Resource>,
     pub diagnostics: Diagnostics,
-    pub origins: HashMap<ResourceRef, String>,
+    pub origins: HashMap<ResourceRef, Rc<str>>,
+}
+
+impl Read {
+    /// How many objects were read (valid and repaired).
+    pub fn count(&self) -> usize {
+        self.valid.len() + self.repaired.len()
+    }
+
+    /// Every object, the valid ones and the repaired copies, for analysis. Moves them
+    /// rather than copying, so only one copy of the objects is ever held.
+    pub fn all(&mut self) -> Resources {
+        let valid = std::mem::take(&mut self.valid);
+        if self.repaired.is_empty() {
+            // Already in order.
+            return valid;
+        }
+        let mut all = valid.into_vec();
+        all.append(&mut self.repaired);
+        Resources::from_vec(all)
+    }
 }
 
 /// Reads every input leniently: documents that fail strict decoding become IST0106
-/// findings, and whatever can be read is kept for analysis.
-pub(crate) fn read_all(inputs: &[Input]) -> Read {
+/// findings, and whatever can be read is kept for analysis. Each input's text is dropped
+/// as soon as it is read, so the texts and the objects are not all held at once.
+pub(crate) fn read_all(inputs: Vec<Input>) -> Read {
     let mut valid: Vec<Resource> = Vec::new();
     let mut repaired: Vec<Resource> = Vec::new();
     let mut diagnostics = Diagnostics::new();
     let mut origins = HashMap::new();
     for input in inputs {
-        match load_stream(&input.text, &input.origin) {
+        let Input { origin, text } = input;
+        let loaded = load_stream(&text, &origin);
+        drop(text);
+        // One shared copy of the file name for all of its objects.
+        let origin: Rc<str> = Rc::from(origin);
+        match loaded {
             Ok(loaded) => {
                 for r in loaded.resources.iter().chain(&loaded.repaired) {
                     origins
                         .entry(r.reference())
-                        .or_insert_with(|| input.origin.clone());
+                        .or_insert_with(|| Rc::clone(&origin));
                 }
                 for d in &loaded.diagnostics {
                     if let Some(r) = &d.resource {
                         origins
                             .entry(r.clone())
-                            .or_insert_with(|| input.origin.clone());
+                            .or_insert_with(|| Rc::clone(&origin));
                     }
                 }
-                valid.extend(loaded.resources);
+                // The first input's objects are taken as they are, not copied.
+                if valid.is_empty() {
+                    valid = loaded.resources;
+                } else {
+                    valid.extend(loaded.resources);
+                }
                 repaired.extend(loaded.repaired);
                 diagnostics.extend(loaded.diagnostics);
             }
@@ -102,10 +134,9 @@ pub(crate) fn read_all(inputs: &[Input]) -> Read {
             )),
         }
     }
-    let all = Resources::from_vec(valid.iter().cloned().chain(repaired).collect());
     Read {
         valid: Resources::from_vec(valid),
-        all,
+        repaired,
         diagnostics,
         origins,
     }
@@ -126,11 +157,12 @@ fn severity_label(s: Severity, color: bool) -> String {
 
 /// The findings as printed for people: grouped by resource, one block per finding.
 pub(crate) fn human(
+    out: &mut impl Write,
     diagnostics: &Diagnostics,
-    origins: &HashMap<ResourceRef, String>,
+    origins: &HashMap<ResourceRef, Rc<str>>,
     checked: usize,
     color: bool,
-) -> String {
+) -> std::io::Result<()> {
     let mut groups: BTreeMap<Option<&ResourceRef>, Vec<&Diagnostic>> = BTreeMap::new();
     for d in diagnostics {
         groups.entry(d.resource.as_ref()).or_default().push(d);
@@ -142,34 +174,32 @@ pub(crate) fn human(
             s.to_string()
         }
     };
-    let mut out = String::new();
     for (r, ds) in &groups {
-        let header = match r {
+        match r {
             Some(r) => match origins.get(*r) {
-                Some(file) => format!("{} ({file})", bold(&r.to_string())),
-                None => bold(&r.to_string()),
+                Some(file) => writeln!(out, "{} ({file})", bold(&r.to_string()))?,
+                None => writeln!(out, "{}", bold(&r.to_string()))?,
             },
-            None => bold("(no resource)"),
-        };
-        out.push_str(&header);
-        out.push('\n');
+            None => writeln!(out, "{}", bold("(no resource)"))?,
+        }
         for d in ds {
-            out.push_str(&format!(
+            write!(
+                out,
                 "  {} {} {}",
                 severity_label(d.severity, color),
                 d.code,
                 d.name
-            ));
+            )?;
             if let Some(p) = &d.path {
-                out.push_str(&format!(" at {p}"));
+                write!(out, " at {p}")?;
             }
-            out.push('\n');
-            out.push_str(&format!("    {}\n", d.message));
+            writeln!(out)?;
+            writeln!(out, "    {}", d.message)?;
             if let Some(h) = &d.hint {
-                out.push_str(&format!("    hint: {h}\n"));
+                writeln!(out, "    hint: {h}")?;
             }
         }
-        out.push('\n');
+        writeln!(out)?;
     }
     let count = |s: Severity| diagnostics.iter().filter(|d| d.severity == s).count();
     let plural = |n: usize, word: &str| {
@@ -180,60 +210,73 @@ pub(crate) fn human(
         }
     };
     if diagnostics.is_empty() {
-        out.push_str(&format!(
-            "no problems found in {}\n",
-            plural(checked, "resource")
-        ));
+        writeln!(out, "no problems found in {}", plural(checked, "resource"))?;
     } else {
-        out.push_str(&format!(
-            "{}, {}, {} info ({} checked)\n",
+        writeln!(
+            out,
+            "{}, {}, {} info ({} checked)",
             plural(count(Severity::Error), "error"),
             plural(count(Severity::Warning), "warning"),
             count(Severity::Info),
             plural(checked, "resource")
-        ));
+        )?;
     }
-    out
+    Ok(())
 }
 
-/// The findings as JSON: an array of objects.
-pub(crate) fn json(diagnostics: &Diagnostics) -> String {
-    let items: Vec<serde_json::Value> = diagnostics
-        .iter()
-        .map(|d| {
-            let r = d.resource.as_ref();
-            json!({
-                "code": d.code,
-                "severity": d.severity.to_string(),
-                "kind": r.map(|r| r.kind.as_str()),
-                "namespace": r.and_then(|r| r.namespace.as_deref()),
-                "name": r.map(|r| r.name.as_str()),
-                "path": d.path,
-                "message": d.message,
-                "hint": d.hint,
-            })
-        })
-        .collect();
-    let mut text = serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".into());
-    text.push('\n');
-    text
+/// The findings as JSON: an array of objects, written one finding at a time (the same
+/// text as `serde_json::to_string_pretty` of the whole array).
+pub(crate) fn json(out: &mut impl Write, diagnostics: &Diagnostics) -> std::io::Result<()> {
+    if diagnostics.is_empty() {
+        return writeln!(out, "[]");
+    }
+    out.write_all(b"[\n")?;
+    for (i, d) in diagnostics.iter().enumerate() {
+        let r = d.resource.as_ref();
+        let item = json!({
+            "code": d.code,
+            "severity": d.severity.to_string(),
+            "kind": r.map(|r| r.kind.as_str()),
+            "namespace": r.and_then(|r| r.namespace.as_deref()),
+            "name": r.map(|r| r.name.as_str()),
+            "path": d.path,
+            "message": d.message,
+            "hint": d.hint,
+        });
+        let text = serde_json::to_string_pretty(&item).map_err(std::io::Error::other)?;
+        if i > 0 {
+            out.write_all(b",\n")?;
+        }
+        // An element of a pretty array is the element's own pretty text, indented once
+        // (strings never hold a raw line break: JSON escapes it).
+        for (j, line) in text.lines().enumerate() {
+            if j > 0 {
+                out.write_all(b"\n")?;
+            }
+            write!(out, "  {line}")?;
+        }
+    }
+    out.write_all(b"\n]\n")
 }
 
 /// Prints the findings; `Err(Invalid)` when one is at the `--fail-on` severity or worse.
 pub(crate) fn report(
     diagnostics: &Diagnostics,
-    origins: &HashMap<ResourceRef, String>,
+    origins: &HashMap<ResourceRef, Rc<str>>,
     checked: usize,
     args: &ReportArgs,
 ) -> Result<(), Failure> {
-    let text = match args.output {
-        OutputFormat::Json => json(diagnostics),
+    // Written as it is produced: the whole report is never held in memory.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = match args.output {
+        OutputFormat::Json => json(&mut out, diagnostics),
         OutputFormat::Human => {
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            human(diagnostics, origins, checked, color)
+            human(&mut out, diagnostics, origins, checked, color)
         }
-    };
-    write_stdout(&text)?;
+    }
+    .and_then(|()| out.flush());
+    write_result(written)?;
     if diagnostics.has_at_least(args.fail_on.severity()) {
         Err(Failure::Invalid)
     } else {

@@ -21,9 +21,13 @@ pub(crate) fn run(args: &ReportArgs) -> Result<(), Failure> {
         return Err(Failure::Unreadable);
     }
     let inputs = read_inputs(&args.files)?;
-    let read = read_all(&inputs);
-    let mut diagnostics = read.diagnostics;
+    let mut read = read_all(inputs);
+    let mut diagnostics = std::mem::take(&mut read.diagnostics);
     diagnostics.extend(per_resource_checks(&read.valid));
     diagnostics.sort();
-    report(&diagnostics, &read.origins, read.all.len(), args)
+    let checked = read.count();
+    // The objects are no longer needed while the report is written.
+    let origins = std::mem::take(&mut read.origins);
+    drop(read);
+    report(&diagnostics, &origins, checked, args)
 }

@@ -5,5 +5,6 @@ mod fidelity;
 mod gateway_api;
 #[cfg(feature = "kube")]
 mod kube_resource;
+mod limits;
 mod strict;
 mod yaml11;

@@ -242,7 +242,10 @@ pub(crate) fn conflicting(idx: &Index<'_>, out: &mut Vec<Diagnostic>) {
                             gw.res,
                             format!(
                                 "conflicts with gateways {} (workload selector {s}, port {}, hosts {})",
-                                others.into_iter().collect::<Vec<_>>().join(","),
+                                super::bounded::name_list(
+                                    &others.into_iter().collect::<Vec<_>>(),
+                                    ","
+                                ),
                                 server.port.number,
                                 server.hosts.join(",")
                             ),

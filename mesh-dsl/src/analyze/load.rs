@@ -3,7 +3,7 @@
 //! still analyzed as far as they can be repaired. `kind: List` documents are expanded.
 
 use istio_types::IstioResource;
-use istio_types::document::Document;
+use istio_types::document::{self, Document};
 use istio_types::yaml::{self, YamlError};
 use serde_json::Value;
 
@@ -51,40 +51,35 @@ pub enum LoadError {
 /// # Errors
 /// [`LoadError::Yaml`] when the text is not YAML.
 pub fn load_stream(text: &str, origin: &str) -> Result<Loaded, LoadError> {
-    let raw = yaml::parse_stream(text).map_err(|source| LoadError::Yaml {
-        origin: origin.to_string(),
-        source,
-    })?;
     let mut out = Loaded::default();
-    for d in raw {
+    // One document at a time: only the typed objects are kept, not every raw value.
+    yaml::for_each_document(text, |d| {
         let at = match d.line {
             Some(line) => format!("{origin}: document {} (line {line})", d.index + 1),
             None => format!("{origin}: document {}", d.index + 1),
         };
-        load_value(d.value, &at, &mut out);
-    }
+        // `kind: List` documents are unpacked where every reader unpacks them.
+        document::for_each_item(d.value, &mut |item, v| {
+            if item.is_empty() {
+                load_value(v, &at, &mut out);
+            } else {
+                let mut at = at.clone();
+                for i in item {
+                    at.push_str(&format!(", item {i}"));
+                }
+                load_value(v, &at, &mut out);
+            }
+        });
+    })
+    .map_err(|source| LoadError::Yaml {
+        origin: origin.to_string(),
+        source,
+    })?;
     Ok(out)
-}
-
-fn is_list(v: &Value) -> bool {
-    v.get("kind")
-        .and_then(Value::as_str)
-        .is_some_and(|k| k == "List" || k.ends_with("List"))
-        && v.get("items").is_some_and(Value::is_array)
 }
 
 fn load_value(v: Value, at: &str, out: &mut Loaded) {
     if v.is_null() {
-        return;
-    }
-    if is_list(&v) {
-        if let Value::Object(mut m) = v
-            && let Some(Value::Array(items)) = m.remove("items")
-        {
-            for (i, item) in items.into_iter().enumerate() {
-                load_value(item, &format!("{at}, item {}", i + 1), out);
-            }
-        }
         return;
     }
     // Decoding by reference keeps the value for repair without copying every document.

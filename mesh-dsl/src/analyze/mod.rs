@@ -26,6 +26,7 @@
 
 mod annotations;
 mod authz;
+mod bounded;
 mod cert;
 mod conditions;
 mod deployment;

@@ -97,7 +97,10 @@ pub(crate) fn conflicting_protocols(idx: &Index<'_>, out: &mut Vec<Diagnostic>) 
                             se.res,
                             format!(
                                 "ServiceEntries {} define {host}:{port} with different protocols {}",
-                                names.iter().cloned().collect::<Vec<_>>().join(", "),
+                                super::bounded::name_list(
+                                    &names.iter().collect::<Vec<_>>(),
+                                    ", "
+                                ),
                                 protocols.iter().copied().collect::<Vec<_>>().join(", ")
                             ),
                         )

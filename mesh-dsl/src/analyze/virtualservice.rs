@@ -427,12 +427,15 @@ pub(crate) fn conflicting_mesh_gateway_hosts(idx: &Index<'_>, out: &mut Vec<Diag
             continue;
         }
         let mut names: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::default();
         for vs in list.iter().filter_map(|&i| idx.virtual_services.get(i)) {
             let n = vs.full_name();
-            if !names.contains(&n) {
+            if seen.insert(n.clone()) {
                 names.push(n);
             }
         }
+        // Every VirtualService of the conflict gets a finding: each names a bounded few.
+        let names = super::bounded::name_list(&names, ",");
         for &i in &list {
             if !reported.insert(i) {
                 continue;
@@ -444,7 +447,7 @@ pub(crate) fn conflicting_mesh_gateway_hosts(idx: &Index<'_>, out: &mut Vec<Diag
                             vs.res,
                             format!(
                                 "the mesh VirtualServices {} all define host {}/{}, which leaves routing undefined",
-                                names.join(","),
+                                names,
                                 key.0,
                                 key.1
                             ),
