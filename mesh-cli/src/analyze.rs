@@ -98,7 +98,10 @@ pub(crate) fn run(args: &AnalyzeArgs) -> Result<(), Failure> {
             .iter()
             .any(|n| schema.is_some_and(|a| a.is_named(n)))
     {
-        diagnostics.retain(|d| d.resource.is_none());
+        diagnostics = diagnostics
+            .into_iter()
+            .filter(|d| d.resource.is_none())
+            .collect();
     }
     if args.analyzers.is_empty() {
         diagnostics.extend(per_resource_checks(&read.valid));
