@@ -101,7 +101,7 @@ pub enum Outcome {
     /// The record says the last rollout was already promoted: nothing was done.
     AlreadyPromoted,
     /// The record says the last rollout was rolled back: nothing was done (restart it
-    /// with [`RolloutOptions::restart`]).
+    /// with [`RolloutOptions::restart`](super::RolloutOptions::restart)).
     PreviouslyRolledBack {
         /// The record.
         record: StageRecord,
