@@ -170,8 +170,15 @@ pub const MAX_NODES: usize = 100_000_000;
 /// The most text (all scalars together) in one document, and in one input, in bytes.
 pub const MAX_BYTES: usize = 1 << 30;
 
-/// `1000000` as `1,000,000`.
-fn thousands(n: usize) -> String {
+/// A count with thousands separators, as messages print it: `1000000` as `1,000,000`.
+///
+/// ```
+/// assert_eq!(istio_types::yaml::thousands(9990), "9,990");
+/// assert_eq!(istio_types::yaml::thousands(1_234_567), "1,234,567");
+/// assert_eq!(istio_types::yaml::thousands(12), "12");
+/// ```
+#[must_use]
+pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -1,6 +1,8 @@
 //! Naming many objects in one finding without making the output grow with their square:
 //! N objects in one conflict give N findings, so each names at most [`MAX_NAMED`].
 
+use istio_types::yaml::thousands;
+
 /// The most objects one finding names; the rest are counted.
 pub(crate) const MAX_NAMED: usize = 10;
 
@@ -29,19 +31,6 @@ pub(crate) fn name_list<S: AsRef<str>>(names: &[S], sep: &str) -> String {
     }
 }
 
-/// `9990` as `9,990`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,7 +45,5 @@ mod tests {
             "ns/vs-00000,ns/vs-00001,ns/vs-00002,ns/vs-00003,ns/vs-00004,ns/vs-00005,\
              ns/vs-00006,ns/vs-00007,ns/vs-00008,ns/vs-00009 and 9,990 more"
         );
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(thousands(12), "12");
     }
 }
