@@ -533,3 +533,22 @@ fn a_method_match_is_written_as_clients_send_it() {
     let yaml = render_route(|user| Route::new().when(Match::any().method("get")).to(user));
     assert!(yaml.contains("exact: GET"), "{yaml}");
 }
+
+#[test]
+fn two_routes_for_one_service_say_so_instead_of_naming_it_twice() {
+    let (mut mesh, _, user) = shop();
+    mesh.routes(Routes::new(&user).route(Route::new().to(user.subset("v1"))));
+    mesh.routes(Routes::new(&user).route(Route::new().to(user.subset("v2"))));
+    let err = mesh.compile().unwrap_err();
+    let d = err
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "MESH0005")
+        .unwrap_or_else(|| panic!("no MESH0005 in {:?}", err.diagnostics));
+    assert!(
+        d.message
+            .contains("(the routes of service shop/user are declared twice)"),
+        "{}",
+        d.message
+    );
+}

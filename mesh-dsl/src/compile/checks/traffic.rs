@@ -166,14 +166,18 @@ impl<'m> Cx<'m> {
             RoutesScope::External(e) => vec![("mesh".into(), e.host.clone())],
         };
         for k in keys {
-            if let Some(prev) = claimed.insert(k.clone(), describe(&r.scope)) {
+            let this = describe(&r.scope);
+            if let Some(prev) = claimed.insert(k.clone(), this.clone()) {
+                let sources = if prev == this {
+                    format!("the {this} are declared twice")
+                } else {
+                    format!("{prev} and {this}")
+                };
                 self.report(
                     codes::DUPLICATE_HOST
                         .diagnostic(format!(
-                            "host {:?} on {} is routed by two sets of routes ({prev} and {})",
-                            k.1,
-                            k.0,
-                            describe(&r.scope)
+                            "host {:?} on {} is routed by two sets of routes ({sources})",
+                            k.1, k.0,
                         ))
                         .hint("put all routes for one host in one Routes"),
                 );
