@@ -57,6 +57,18 @@ impl ApplySetParent {
             namespace: namespace.into(),
         }
     }
+
+    /// The API resource of the parent's kind (core `v1` ConfigMaps or Secrets).
+    pub(crate) fn api_resource(&self) -> kube::api::ApiResource {
+        let kind = self.kind.kind();
+        kube::api::ApiResource {
+            group: String::new(),
+            version: "v1".into(),
+            api_version: "v1".into(),
+            kind: kind.into(),
+            plural: format!("{}s", kind.to_ascii_lowercase()),
+        }
+    }
 }
 
 impl fmt::Display for ApplySetParent {

@@ -79,17 +79,6 @@ pub(crate) struct Plan {
     pub(crate) set_id: String,
 }
 
-fn parent_resource(options: &ApplyOptions) -> ApiResource {
-    let kind = options.applyset.kind.kind();
-    ApiResource {
-        group: String::new(),
-        version: "v1".into(),
-        api_version: "v1".into(),
-        kind: kind.into(),
-        plural: format!("{}s", kind.to_ascii_lowercase()),
-    }
-}
-
 /// The served resource of a group-kind, if the cluster serves it.
 pub(crate) fn resolve_gk(served: &Served, gk: &str) -> Option<(ApiResource, ApiCapabilities)> {
     let (group, kind) = applyset::split_group_kind(gk);
@@ -178,7 +167,7 @@ impl Plan {
         extra_groups: bool,
     ) -> Result<Self, ApplyError> {
         let options = api.options;
-        let parent_ar = parent_resource(options);
+        let parent_ar = options.applyset.api_resource();
         let set_id = applyset::id(&options.applyset);
         let parent = api
             .get(

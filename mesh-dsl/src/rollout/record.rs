@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::json;
 
 use crate::apply::ApplySetParent;
@@ -92,19 +92,8 @@ impl fmt::Display for StageRecord {
     }
 }
 
-fn resource(parent: &ApplySetParent) -> ApiResource {
-    let kind = parent.kind.kind();
-    ApiResource {
-        group: String::new(),
-        version: "v1".into(),
-        api_version: "v1".into(),
-        kind: kind.into(),
-        plural: format!("{}s", kind.to_ascii_lowercase()),
-    }
-}
-
 fn api(client: &kube::Client, parent: &ApplySetParent) -> Api<DynamicObject> {
-    Api::namespaced_with(client.clone(), &parent.namespace, &resource(parent))
+    Api::namespaced_with(client.clone(), &parent.namespace, &parent.api_resource())
 }
 
 /// The field manager of the record.
