@@ -132,6 +132,43 @@ macro_rules! one_of_enum {
 }
 pub(crate) use one_of_enum;
 
+/// `kube_core::Resource` for a kind with `metadata`, from its names (Istio's and the
+/// Gateway API's kinds alike).
+macro_rules! kube_resource {
+    ($kind:ident, $kind_name:expr, $scope:ty, $group:literal, $version:literal, $plural:literal) => {
+        #[cfg(feature = "kube")]
+        impl ::kube_core::Resource for $kind {
+            type DynamicType = ();
+            type Scope = $scope;
+
+            fn kind(_: &()) -> ::std::borrow::Cow<'_, str> {
+                $kind_name.into()
+            }
+            fn group(_: &()) -> ::std::borrow::Cow<'_, str> {
+                $group.into()
+            }
+            fn version(_: &()) -> ::std::borrow::Cow<'_, str> {
+                $version.into()
+            }
+            fn api_version(_: &()) -> ::std::borrow::Cow<'_, str> {
+                concat!($group, "/", $version).into()
+            }
+            fn plural(_: &()) -> ::std::borrow::Cow<'_, str> {
+                $plural.into()
+            }
+            fn meta(&self) -> &::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                &self.metadata
+            }
+            fn meta_mut(
+                &mut self,
+            ) -> &mut ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                &mut self.metadata
+            }
+        }
+    };
+}
+pub(crate) use kube_resource;
+
 /// A top-level kind: metadata + spec + status, with apiVersion/kind on the wire.
 macro_rules! istio_kind {
     (
@@ -214,33 +251,14 @@ macro_rules! istio_kind {
 
         $crate::impl_deserialize_via_value!($kind);
 
-        #[cfg(feature = "kube")]
-        impl ::kube_core::Resource for $kind {
-            type DynamicType = ();
-            type Scope = ::kube_core::NamespaceResourceScope;
-
-            fn kind(_: &()) -> ::std::borrow::Cow<'_, str> {
-                stringify!($kind).into()
-            }
-            fn group(_: &()) -> ::std::borrow::Cow<'_, str> {
-                $group.into()
-            }
-            fn version(_: &()) -> ::std::borrow::Cow<'_, str> {
-                $version.into()
-            }
-            fn api_version(_: &()) -> ::std::borrow::Cow<'_, str> {
-                concat!($group, "/", $version).into()
-            }
-            fn plural(_: &()) -> ::std::borrow::Cow<'_, str> {
-                $plural.into()
-            }
-            fn meta(&self) -> &::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
-                &self.metadata
-            }
-            fn meta_mut(&mut self) -> &mut ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
-                &mut self.metadata
-            }
-        }
+        $crate::macros::kube_resource!(
+            $kind,
+            stringify!($kind),
+            ::kube_core::NamespaceResourceScope,
+            $group,
+            $version,
+            $plural
+        );
     };
 }
 pub(crate) use istio_kind;
@@ -474,33 +492,14 @@ macro_rules! gateway_api_kind {
 
         $crate::impl_deserialize_via_value!($kind);
 
-        #[cfg(feature = "kube")]
-        impl ::kube_core::Resource for $kind {
-            type DynamicType = ();
-            type Scope = $crate::macros::gateway_api_scope!($namespaced);
-
-            fn kind(_: &()) -> ::std::borrow::Cow<'_, str> {
-                $kind_name.into()
-            }
-            fn group(_: &()) -> ::std::borrow::Cow<'_, str> {
-                $group.into()
-            }
-            fn version(_: &()) -> ::std::borrow::Cow<'_, str> {
-                $version.into()
-            }
-            fn api_version(_: &()) -> ::std::borrow::Cow<'_, str> {
-                concat!($group, "/", $version).into()
-            }
-            fn plural(_: &()) -> ::std::borrow::Cow<'_, str> {
-                $plural.into()
-            }
-            fn meta(&self) -> &::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
-                &self.metadata
-            }
-            fn meta_mut(&mut self) -> &mut ::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
-                &mut self.metadata
-            }
-        }
+        $crate::macros::kube_resource!(
+            $kind,
+            $kind_name,
+            $crate::macros::gateway_api_scope!($namespaced),
+            $group,
+            $version,
+            $plural
+        );
     };
 }
 pub(crate) use gateway_api_kind;
